@@ -1,0 +1,124 @@
+"""The kube-prometheus release in use: its files, the objects in them, and a check that they are
+what the transformations expect (so an upstream change fails with one line, not a KeyError)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+from components.settings import PROJECT, SettingsError
+
+_CRD_DOCUMENT = re.compile(r"^kind:\s*CustomResourceDefinition\s*$", re.MULTILINE)
+_KEY = f"{PROJECT}:kubePrometheus.manifests"
+
+
+class ManifestLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """YAML 1.1 safe loading as the Kubernetes provider does it.
+
+    The prometheus-operator CRDs hold the plain scalar `=` (a label-matcher enum). PyYAML resolves
+    it to the YAML 1.1 "value" tag, which its safe loader refuses; the provider's Go YAML decoder
+    reads it as the string "=". So do we.
+    """
+
+
+ManifestLoader.add_constructor(
+    "tag:yaml.org,2002:value", yaml.constructor.SafeConstructor.construct_yaml_str
+)
+
+
+def load_documents(text: str) -> list[dict[str, Any]]:
+    """All non-empty documents of a YAML stream, as the provider's `kubernetes:yaml:decode`."""
+    return [doc for doc in yaml.load_all(text, Loader=ManifestLoader) if doc]
+
+
+def iter_objects(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The objects of a document, with `*List` kinds expanded to their items."""
+    if str(document.get("kind", "")).endswith("List"):
+        for item in document.get("items") or []:
+            yield from iter_objects(item)
+    else:
+        yield document
+
+
+def _namespace_object(path: Path) -> dict[str, Any] | None:
+    return next((d for d in load_documents(path.read_text()) if d.get("kind") == "Namespace"), None)
+
+
+# Objects the program builds on: transformations edit them and outputs point at them.
+REQUIRED_OBJECTS = (
+    ("Prometheus", "k8s"),
+    ("Alertmanager", "main"),
+    ("ServiceAccount", "prometheus-k8s"),
+    ("ClusterRole", "prometheus-k8s"),
+    ("Service", "prometheus-k8s"),
+    ("Service", "alertmanager-main"),
+    ("Service", "grafana"),
+    ("Deployment", "grafana"),
+    ("PrometheusRule", "node-exporter-rules"),
+    ("DaemonSet", "node-exporter"),
+)
+
+
+@dataclass(frozen=True)
+class KubePrometheus:
+    """One kube-prometheus `manifests/` directory, checked once."""
+
+    root: Path
+    namespace: str  # the namespace upstream deploys into (setup/namespace.yaml)
+    namespace_file: Path
+    crd_files: tuple[Path, ...]
+    files: tuple[Path, ...]  # everything under manifests/ but setup/
+    objects: tuple[dict[str, Any], ...]  # the parsed objects of `files`
+
+    @classmethod
+    def open(cls, root: Path) -> "KubePrometheus":
+        setup = root / "setup"
+        files = tuple(sorted(root.glob("*.yaml")))
+        if not setup.is_dir() or not files:
+            raise SettingsError(
+                f"{_KEY}: {root} is not a kube-prometheus manifests/ directory (no setup/ or no "
+                "*.yaml); point it at manifests/ of the pinned kube-prometheus tag"
+            )
+        namespace_file, crd_files = None, []
+        for path in sorted(setup.glob("*.yaml")):
+            text = path.read_text()
+            if _CRD_DOCUMENT.search(text):
+                crd_files.append(path)
+            elif _namespace_object(path):
+                namespace_file = path
+        if namespace_file is None or not crd_files:
+            raise SettingsError(
+                f"{_KEY}: {setup} has no Namespace or no CustomResourceDefinitions; "
+                "point the key at manifests/ of the pinned kube-prometheus tag"
+            )
+        namespace = _namespace_object(namespace_file)["metadata"]["name"]
+        objects = tuple(
+            obj
+            for path in files
+            for document in load_documents(path.read_text())
+            for obj in iter_objects(document)
+        )
+        found = {(o.get("kind"), o.get("metadata", {}).get("name")) for o in objects}
+        missing = [f"{kind} {name}" for kind, name in REQUIRED_OBJECTS if (kind, name) not in found]
+        if missing:
+            raise SettingsError(
+                f"{_KEY}: {root} lacks {', '.join(missing)}, which this program builds on; "
+                "use the kube-prometheus release the README pins, or update the transformations"
+            )
+        return cls(root, namespace, namespace_file, tuple(crd_files), files, objects)
+
+    def namespace_manifest(self) -> dict[str, Any]:
+        """A fresh copy of setup/'s Namespace object, free for a transformation to change."""
+        return _namespace_object(self.namespace_file)
+
+    def find(self, kind: str, name: str) -> dict[str, Any]:
+        return next(
+            o for o in self.objects if o["kind"] == kind and o["metadata"]["name"] == name
+        )
+
+    def service_port(self, service: str, port_name: str) -> int:
+        ports = self.find("Service", service)["spec"]["ports"]
+        return next(int(p["port"]) for p in ports if p.get("name") == port_name)

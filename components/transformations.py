@@ -1,0 +1,77 @@
+"""Manifest transformations: one small function per concern, each acting on one manifest dict.
+
+They replace the `kubectl patch` steps of the manual recipe. Each takes the object as
+`pulumi_kubernetes.yaml.ConfigFile` hands it over (camelCase keys, `apiVersion`/`kind` present)
+and changes it in place, touching nothing outside its concern. ConfigFile calls them on a `*List`
+document and then on each item, so they act on items only.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+Manifest = dict[str, Any]
+Transformation = Callable[[Manifest], None]
+
+
+def _is_list(obj: Manifest) -> bool:
+    return str(obj.get("kind", "")).endswith("List")
+
+
+def _labels(obj: Manifest) -> dict[str, str]:
+    return (obj.get("metadata") or {}).get("labels") or {}
+
+
+def _drop(obj: Manifest) -> None:
+    # An empty List is how a ConfigFile transformation omits an object.
+    obj.clear()
+    obj.update({"apiVersion": "v1", "kind": "List", "items": []})
+
+
+def set_replicas(obj: Manifest, *, kind: str, name: str, replicas: int) -> None:
+    """`spec.replicas` of one object (the Prometheus `k8s` or Alertmanager `main` resource)."""
+    if obj.get("kind") == kind and obj.get("metadata", {}).get("name") == name:
+        obj.setdefault("spec", {})["replicas"] = replicas
+
+
+def drop_node_exporter(obj: Manifest) -> None:
+    """node_exporter runs on every BOSH VM as a runtime-config addon, not as a DaemonSet.
+
+    Everything labelled node-exporter goes (DaemonSet, Service, ServiceMonitor, ServiceAccount,
+    ClusterRole(Binding), NetworkPolicy) except its PrometheusRule: the node alerts keep working
+    on the metrics the addon's node_exporter serves.
+    """
+    if _is_list(obj) or obj.get("kind") == "PrometheusRule":
+        return
+    if _labels(obj).get("app.kubernetes.io/name") == "node-exporter":
+        _drop(obj)
+
+
+def rename_namespace(obj: Manifest, *, old: str, new: str) -> None:
+    """Move the stack from upstream's namespace to ours, everywhere upstream names it.
+
+    That is `namespace:` fields (metadata, RoleBinding subjects, the Prometheus resource's
+    Alertmanager reference), `namespace="..."` label matchers in alert rules and dashboards,
+    and `<service>.<namespace>.svc` addresses (Grafana's datasource). Other namespaces
+    (`default`, `kube-system`) are left alone.
+    """
+    if old == new or _is_list(obj):
+        return
+    matcher = re.compile(rf'namespace(=~?)(\\?)"{re.escape(old)}(\\?)"')
+    address = re.compile(rf"\.{re.escape(old)}\.svc\b")
+
+    def rename(value: Any, key: str = "") -> Any:
+        if isinstance(value, dict):
+            return {k: rename(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [rename(v, key) for v in value]
+        if isinstance(value, str):
+            if key == "namespace" and value == old:
+                return new
+            value = matcher.sub(lambda m: f'namespace{m[1]}{m[2]}"{new}{m[3]}"', value)
+            return address.sub(f".{new}.svc", value)
+        return value
+
+    renamed = rename(obj)
+    obj.clear()
+    obj.update(renamed)

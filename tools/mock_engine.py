@@ -1,0 +1,159 @@
+"""Runs the Pulumi program under the SDK's mock engine and records what it would apply.
+
+The mocks stand in for the Kubernetes provider as it behaves: `kubernetes:yaml:decode` parses
+YAML as the provider's decoder does (the `=` scalar included), a `yaml/v2` ConfigGroup expands its
+files into the objects the provider would create, and every resource's state is its inputs.
+Secrets stay wrapped as the engine sends them, so whoever writes them out can tell which they are.
+"""
+from __future__ import annotations
+
+import json
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from components.manifests import iter_objects, load_documents
+from components.settings import PROJECT, PROJECT_ROOT
+
+SECRET_PLACEHOLDER = "[secret]"
+
+
+@dataclass
+class Registration:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    provider: Optional[str]
+    custom: bool
+
+
+@dataclass
+class Recorder(mocks.Mocks):
+    """The mock provider: records every registration and every invoke."""
+
+    resources: list[Registration] = field(default_factory=list)
+    invokes: list[str] = field(default_factory=list)
+
+    def call(self, args: mocks.MockCallArgs):
+        self.invokes.append(args.token)
+        if args.token == "kubernetes:yaml:decode":
+            return {"result": load_documents(args.args["text"])}
+        raise NotImplementedError(f"no mock for invoke {args.token}")
+
+    def new_resource(self, args: mocks.MockResourceArgs):
+        self.resources.append(
+            Registration(args.typ, args.name, args.inputs, args.provider, bool(args.custom))
+        )
+        if args.typ in ("kubernetes:yaml/v2:ConfigGroup", "kubernetes:yaml/v2:ConfigFile"):
+            return f"{args.name}_id", {"resources": self._expand(args)}
+        return f"{args.name}_id", dict(args.inputs)
+
+    def _expand(self, args: mocks.MockResourceArgs) -> list[str]:
+        """What the provider does for a yaml/v2 component: one child per object in its files."""
+        files = args.inputs.get("files") or [args.inputs["file"]]
+        names = []
+        for path in files:
+            for document in load_documents(Path(path).read_text()):
+                for obj in iter_objects(document):
+                    group_version = obj["apiVersion"] if "/" in obj["apiVersion"] else f"core/{obj['apiVersion']}"
+                    self.resources.append(
+                        Registration(
+                            f"kubernetes:{group_version}:{obj['kind']}",
+                            f"{args.name}:{obj['metadata']['name']}",
+                            obj,
+                            args.provider,
+                            True,
+                        )
+                    )
+                    names.append(obj["metadata"]["name"])
+        return names
+
+    def kubernetes_objects(self) -> list[Registration]:
+        """The Kubernetes objects, not providers or the yaml components that group them."""
+        return [
+            r
+            for r in self.resources
+            if r.custom and r.type.startswith("kubernetes:") and ":yaml" not in r.type
+        ]
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """The mock monitor, also keeping the stack outputs the engine would store."""
+
+    stack_outputs: dict[str, Any]
+
+    def __init__(self, recorder: Recorder) -> None:
+        super().__init__(recorder)
+        self.stack_outputs = {}
+
+    def RegisterResourceOutputs(self, request):
+        if "::pulumi:pulumi:Stack::" in request.urn:
+            self.stack_outputs = rpc.deserialize_properties(request.outputs)
+        return super().RegisterResourceOutputs(request)
+
+
+def stack_config(stack_file: Path) -> tuple[dict[str, str], list[str]]:
+    """Config as the engine hands it to the program: Pulumi.yaml's project config overlaid with
+    the stack file's; structured values as JSON; `secure:` values, which only the Pulumi CLI can
+    decrypt, replaced by the placeholder and their keys marked secret."""
+    project = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text()) or {}
+    merged: dict[str, Any] = {}
+    for key, spec in (project.get("config") or {}).items():
+        value = spec.get("value", spec.get("default")) if isinstance(spec, dict) else spec
+        if value is not None:
+            merged[key if ":" in key else f"{PROJECT}:{key}"] = value
+    stack = yaml.safe_load(stack_file.read_text()) or {}
+    merged.update((stack.get("config") or {}))
+
+    config, secret_keys = {}, []
+    for key, value in merged.items():
+        value, secret = _replace_secure(value)
+        if secret:
+            secret_keys.append(key)
+        config[key] = value if isinstance(value, str) else json.dumps(value)
+    return config, secret_keys
+
+
+def _replace_secure(value: Any) -> tuple[Any, bool]:
+    if isinstance(value, dict) and set(value) == {"secure"}:
+        return SECRET_PLACEHOLDER, True
+    if isinstance(value, dict):
+        pairs = {k: _replace_secure(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in pairs.items()}, any(s for _, s in pairs.values())
+    if isinstance(value, list):
+        items = [_replace_secure(v) for v in value]
+        return [v for v, _ in items], any(s for _, s in items)
+    return value, False
+
+
+@dataclass
+class Run:
+    recorder: Recorder
+    outputs: dict[str, Any]
+
+
+def run_program(
+    config: dict[str, str],
+    secret_keys: list[str],
+    *,
+    stack: str = "dev",
+    preview: bool = False,
+    program: Path = PROJECT_ROOT / "__main__.py",
+) -> Run:
+    """Run `program` as `pulumi up` (or `preview`) would, against the mocks."""
+    recorder = Recorder()
+    monitor = RecordingMonitor(recorder)
+    pulumi.runtime.set_mocks(recorder, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_all_config(config, secret_keys)
+    # set_mocks made a root stack for tests that build resources directly; a program runs in a
+    # stack of its own, which registers the exports as the engine's stack outputs.
+    settings.set_root_resource(None)
+    _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
+    return Run(recorder, monitor.stack_outputs)
