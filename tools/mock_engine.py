@@ -85,13 +85,20 @@ class Recorder(mocks.Mocks):
 
 
 class RecordingMonitor(mocks.MockMonitor):
-    """The mock monitor, also keeping the stack outputs the engine would store."""
+    """The mock monitor, also keeping what the engine would know beyond inputs: the stack
+    outputs, and each resource's dependencies (by type and name)."""
 
     stack_outputs: dict[str, Any]
+    dependencies: dict[tuple[str, str], list[str]]
 
     def __init__(self, recorder: Recorder) -> None:
         super().__init__(recorder)
         self.stack_outputs = {}
+        self.dependencies = {}
+
+    def RegisterResource(self, request):
+        self.dependencies[request.type, request.name] = list(request.dependencies)
+        return super().RegisterResource(request)
 
     def RegisterResourceOutputs(self, request):
         if "::pulumi:pulumi:Stack::" in request.urn:
@@ -136,6 +143,7 @@ def _replace_secure(value: Any) -> tuple[Any, bool]:
 @dataclass
 class Run:
     recorder: Recorder
+    monitor: RecordingMonitor
     outputs: dict[str, Any]
 
 
@@ -156,4 +164,4 @@ def run_program(
     # stack of its own, which registers the exports as the engine's stack outputs.
     settings.set_root_resource(None)
     _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
-    return Run(recorder, monitor.stack_outputs)
+    return Run(recorder, monitor, monitor.stack_outputs)

@@ -1,0 +1,151 @@
+"""The manifest transformations as plain functions on dicts, no Pulumi involved."""
+from __future__ import annotations
+
+import copy
+from functools import partial
+
+from hypothesis import given, settings, strategies as st
+
+from components import transformations as t
+
+
+def manifest(kind="ConfigMap", name="x", namespace="monitoring", labels=None, **top):
+    obj = {"apiVersion": "v1", "kind": kind, "metadata": {"name": name, "namespace": namespace}}
+    if labels:
+        obj["metadata"]["labels"] = labels
+    obj.update(top)
+    return obj
+
+
+def test_set_replicas_changes_only_the_named_object(kube_prometheus):
+    prometheus = copy.deepcopy(kube_prometheus.find("Prometheus", "k8s"))
+    t.set_replicas(prometheus, kind="Prometheus", name="k8s", replicas=1)
+    assert prometheus["spec"]["replicas"] == 1
+    other = copy.deepcopy(kube_prometheus.find("Alertmanager", "main"))
+    before = copy.deepcopy(other)
+    t.set_replicas(other, kind="Prometheus", name="k8s", replicas=1)
+    assert other == before
+
+
+def test_drop_node_exporter_keeps_its_prometheus_rule(kube_prometheus):
+    node_objects = [
+        copy.deepcopy(o)
+        for o in kube_prometheus.objects
+        if o["metadata"].get("labels", {}).get("app.kubernetes.io/name") == "node-exporter"
+    ]
+    kinds = {o["kind"] for o in node_objects}
+    assert {"DaemonSet", "Service", "ServiceMonitor", "ServiceAccount", "ClusterRole",
+            "ClusterRoleBinding", "NetworkPolicy", "PrometheusRule"} <= kinds
+    for obj in node_objects:
+        kind = obj["kind"]
+        t.drop_node_exporter(obj)
+        if kind == "PrometheusRule":
+            assert obj["kind"] == "PrometheusRule" and obj["spec"]["groups"]
+        else:
+            assert obj == {"apiVersion": "v1", "kind": "List", "items": []}, kind
+
+
+def test_node_exporter_rule_has_the_upstream_node_alerts(kube_prometheus):
+    rule = kube_prometheus.find("PrometheusRule", "node-exporter-rules")
+    alerts = [r["alert"] for g in rule["spec"]["groups"] for r in g["rules"] if "alert" in r]
+    assert len(alerts) == 26
+
+
+def test_rename_namespace_everywhere_upstream_names_it(kube_prometheus):
+    rename = partial(t.rename_namespace, old="monitoring", new="observability")
+    prometheus = copy.deepcopy(kube_prometheus.find("Prometheus", "k8s"))
+    rename(prometheus)
+    assert prometheus["metadata"]["namespace"] == "observability"
+    assert prometheus["spec"]["alerting"]["alertmanagers"][0]["namespace"] == "observability"
+
+    rule = copy.deepcopy(kube_prometheus.find("PrometheusRule", "alertmanager-main-rules"))
+    rename(rule)
+    exprs = " ".join(r["expr"] for g in rule["spec"]["groups"] for r in g["rules"])
+    assert 'namespace="observability"' in exprs and 'namespace="monitoring"' not in exprs
+
+    datasources = copy.deepcopy(kube_prometheus.find("Secret", "grafana-datasources"))
+    rename(datasources)
+    assert "http://prometheus-k8s.observability.svc:9090" in datasources["stringData"]["datasources.yaml"]
+
+
+def test_rename_namespace_rewrites_escaped_matchers_in_dashboard_json():
+    dashboard = manifest(data={"d.json": r'{"expr": "up{namespace=\"monitoring\"}"}'})
+    t.rename_namespace(dashboard, old="monitoring", new="obs")
+    assert dashboard["data"]["d.json"] == r'{"expr": "up{namespace=\"obs\"}"}'
+
+
+def test_rename_namespace_leaves_other_namespaces_and_lookalikes():
+    binding = manifest(
+        kind="RoleBinding", namespace="kube-system",
+        subjects=[{"kind": "ServiceAccount", "name": "prometheus-k8s", "namespace": "monitoring"}],
+        data={"q": 'up{namespace="monitoring-2"} or up{namespace="kube-system"}', "host": "a.monitoring-x.svc"},
+    )
+    t.rename_namespace(binding, old="monitoring", new="obs")
+    assert binding["metadata"]["namespace"] == "kube-system"
+    assert binding["subjects"][0]["namespace"] == "obs"
+    assert binding["data"] == {
+        "q": 'up{namespace="monitoring-2"} or up{namespace="kube-system"}', "host": "a.monitoring-x.svc"
+    }
+
+
+def test_lists_are_left_for_their_items():
+    items = [manifest(kind="RoleBinding", labels={"app.kubernetes.io/name": "node-exporter"})]
+    listing = {"apiVersion": "v1", "kind": "RoleBindingList", "items": items}
+    before = copy.deepcopy(listing)
+    for transformation in (t.drop_node_exporter, partial(t.rename_namespace, old="monitoring", new="obs")):
+        transformation(listing)
+    assert listing == before
+
+
+# Property tests: whatever the object, a transformation changes nothing outside its concern.
+names = st.from_regex(r"[a-z][a-z0-9-]{0,20}", fullmatch=True)
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=30))
+values = st.recursive(scalars, lambda c: st.lists(c, max_size=3) | st.dictionaries(names, c, max_size=3), max_leaves=10)
+kinds = st.sampled_from(["ConfigMap", "Deployment", "Service", "Prometheus", "Alertmanager", "PrometheusRule", "Secret"])
+objects = st.builds(
+    lambda kind, name, ns, app, body: {**manifest(kind, name, ns, {"app.kubernetes.io/name": app}), "spec": body},
+    kinds, names, names, st.sampled_from(["grafana", "prometheus", "node-exporter", "kube-state-metrics"]),
+    st.dictionaries(names, values, max_size=4),
+)
+
+
+@settings(max_examples=300)
+@given(objects)
+def test_set_replicas_touches_only_its_object(obj):
+    before = copy.deepcopy(obj)
+    t.set_replicas(obj, kind="Prometheus", name="k8s", replicas=3)
+    if (before["kind"], before["metadata"]["name"]) == ("Prometheus", "k8s"):
+        before["spec"]["replicas"] = 3
+    assert obj == before
+
+
+@settings(max_examples=300)
+@given(objects)
+def test_drop_node_exporter_touches_only_node_exporter_objects(obj):
+    before = copy.deepcopy(obj)
+    t.drop_node_exporter(obj)
+    labelled = before["metadata"]["labels"]["app.kubernetes.io/name"] == "node-exporter"
+    if labelled and before["kind"] != "PrometheusRule":
+        assert obj == {"apiVersion": "v1", "kind": "List", "items": []}
+    else:
+        assert obj == before
+
+
+@settings(max_examples=300)
+@given(objects, names)
+def test_rename_namespace_is_a_no_op_without_the_old_name(obj, new):
+    before = copy.deepcopy(obj)
+    t.rename_namespace(obj, old="zz-absent", new=new)
+    assert obj == before
+
+
+@settings(max_examples=300)
+@given(objects, st.sampled_from(["monitoring", "default", "kube-system"]), st.sampled_from(["obs", "prom-a"]))
+def test_rename_namespace_there_and_back_restores_the_object(obj, namespace, new):
+    obj["metadata"]["namespace"] = namespace
+    obj["spec"]["expr"] = f'up{{namespace="{namespace}"}}'
+    before = copy.deepcopy(obj)
+    t.rename_namespace(obj, old="monitoring", new=new)
+    assert (obj["metadata"]["namespace"] == new) == (namespace == "monitoring")
+    t.rename_namespace(obj, old=new, new="monitoring")
+    assert obj == before
