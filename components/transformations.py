@@ -50,7 +50,7 @@ def drop_node_exporter(obj: Manifest) -> None:
 def rename_namespace(obj: Manifest, *, old: str, new: str) -> None:
     """Move the stack from upstream's namespace to ours, everywhere upstream names it.
 
-    That is `namespace:` fields (metadata, RoleBinding subjects, the Prometheus resource's
+    That is the Namespace object itself, `namespace:` fields (metadata, RoleBinding subjects, the Prometheus resource's
     Alertmanager reference), `namespace="..."` label matchers in alert rules and dashboards,
     and `<service>.<namespace>.svc` addresses (Grafana's datasource). Other namespaces
     (`default`, `kube-system`) are left alone.
@@ -73,5 +73,7 @@ def rename_namespace(obj: Manifest, *, old: str, new: str) -> None:
         return value
 
     renamed = rename(obj)
+    if renamed.get("kind") == "Namespace" and renamed["metadata"].get("name") == old:
+        renamed["metadata"]["name"] = new
     obj.clear()
     obj.update(renamed)

@@ -68,6 +68,15 @@ def test_rename_namespace_everywhere_upstream_names_it(kube_prometheus):
     assert "http://prometheus-k8s.observability.svc:9090" in datasources["stringData"]["datasources.yaml"]
 
 
+def test_rename_namespace_renames_the_namespace_object(kube_prometheus):
+    namespace = kube_prometheus.namespace_manifest()
+    t.rename_namespace(namespace, old="monitoring", new="observability")
+    assert namespace["metadata"]["name"] == "observability"
+    other = manifest(kind="Namespace", name="kube-system", namespace=None)
+    t.rename_namespace(other, old="monitoring", new="observability")
+    assert other["metadata"]["name"] == "kube-system"
+
+
 def test_rename_namespace_rewrites_escaped_matchers_in_dashboard_json():
     dashboard = manifest(data={"d.json": r'{"expr": "up{namespace=\"monitoring\"}"}'})
     t.rename_namespace(dashboard, old="monitoring", new="obs")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,13 +42,13 @@ def test_dev_render_layout_and_content(dev_render):
     assert not [n for n in names if n.endswith("_node-exporter.yaml")]  # DaemonSet, Service, ServiceMonitor...
     rule = read(dev_render, "k8s/monitoring/PrometheusRule_node-exporter-rules.yaml")
     assert sum("alert" in r for g in rule["spec"]["groups"] for r in g["rules"]) == 26
-    # Each file holds one object exactly as sent: apiVersion, kind, metadata, keys sorted.
+    # Each file holds one object exactly as sent (JSON, which is also YAML), keys sorted.
     deployment_text = (dev_render / "k8s/monitoring/Deployment_grafana.yaml").read_text()
-    deployment = yaml.safe_load(deployment_text)
+    deployment = json.loads(deployment_text)
+    assert deployment == yaml.safe_load(deployment_text)
     assert deployment["apiVersion"] == "apps/v1" and deployment["kind"] == "Deployment"
     assert isinstance(deployment["spec"]["replicas"], int)
-    top_keys = [line.split(":")[0] for line in deployment_text.splitlines() if line and not line.startswith(" ")]
-    assert top_keys == sorted(top_keys)
+    assert list(deployment) == sorted(deployment) and list(deployment["spec"]) == sorted(deployment["spec"])
 
 
 def test_outputs_for_other_stacks(dev_render):
@@ -75,7 +76,7 @@ def test_replicas_change_shows_only_in_prometheus(dev_render, write_stack, tmp_p
     old, new = tree(dev_render), tree(out)
     assert set(old) == set(new)
     assert [name for name in old if old[name] != new[name]] == ["k8s/monitoring/Prometheus_k8s.yaml"]
-    assert "-  replicas: 1\n+  replicas: 2\n" in changes
+    assert '-    "replicas": 1,\n+    "replicas": 2,\n' in changes
 
 
 def test_namespace_change_shows_everywhere_and_only_as_the_namespace(dev_render, write_stack, tmp_path):
@@ -84,9 +85,12 @@ def test_namespace_change_shows_everywhere_and_only_as_the_namespace(dev_render,
     out = tmp_path / "ns"
     assert main(["--config", str(stack), "--out", str(out)]) == 0
     renamed = tree(out)
-    text = b"".join(renamed.values())
-    assert b"namespace: monitoring\n" not in text and b'namespace=\\"monitoring\\"' not in text
-    assert b".monitoring.svc" not in text
+    assert json.loads(renamed["k8s/_cluster/Namespace_observability.yaml"])["metadata"]["name"] == "observability"
+    # What still says "monitoring" outside the CRDs' prose is the operator's API group and an
+    # upstream rule name, not the namespace.
+    text = b"".join(body for name, body in renamed.items() if "CustomResourceDefinition" not in name).decode()
+    leftovers = set(re.findall(r"[\w.-]*monitoring[\w.-]*", text))
+    assert {w for w in leftovers if "monitoring.coreos.com" not in w} == {"kubernetes-monitoring-rules"}
     # Undo the rename: what is left must be the dev render, byte for byte.
     undone = {name.replace("observability", "monitoring"): body.replace(b"observability", b"monitoring")
               for name, body in renamed.items()}
