@@ -7,9 +7,23 @@ from typing import Any, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
+import yaml
 
 from components import transformations as t
 from components.manifests import KubePrometheus
+from components.scrape_configs import node_scrape_configs
+
+SCRAPE_CONFIGS_SECRET = "additional-scrape-configs"
+SCRAPE_CONFIGS_KEY = "prometheus-additional.yaml"
+
+
+@dataclass(frozen=True)
+class NodeScrape:
+    """Where node_exporter listens: every Kubernetes node, plus VMs outside Kubernetes."""
+
+    port: int = 9100
+    static_targets: tuple[dict[str, str], ...] = ()
+    file_sd_files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -18,6 +32,8 @@ class MonitoringStackArgs:
     namespace: str
     prometheus_replicas: int
     alertmanager_replicas: int
+    node_scrape: NodeScrape = NodeScrape()
+    platform: str = "pks"  # a key of transformations.PLATFORM_PATCHES
     kube_context: str | None = None  # for the ready-to-paste kubectl commands
 
 
@@ -56,6 +72,9 @@ class MonitoringStack(pulumi.ComponentResource):
             t.drop_node_exporter,
             partial(t.set_replicas, kind="Prometheus", name="k8s", replicas=args.prometheus_replicas),
             partial(t.set_replicas, kind="Alertmanager", name="main", replicas=args.alertmanager_replicas),
+            t.grant_node_discovery,
+            partial(t.use_additional_scrape_configs, secret=SCRAPE_CONFIGS_SECRET, key=SCRAPE_CONFIGS_KEY),
+            *t.PLATFORM_PATCHES[args.platform],
             *namespace_transformations,
         ]
 
@@ -76,6 +95,14 @@ class MonitoringStack(pulumi.ComponentResource):
             f"{name}-crds",
             files=[str(path) for path in kp.crd_files],
             opts=pulumi.ResourceOptions(parent=self),
+        )
+        node = args.node_scrape
+        scrape_configs = node_scrape_configs(node.port, node.static_targets, node.file_sd_files)
+        self.scrape_configs = k8s.core.v1.Secret(
+            f"{name}-{SCRAPE_CONFIGS_SECRET}",
+            metadata={"name": SCRAPE_CONFIGS_SECRET, "namespace": args.namespace},
+            string_data={SCRAPE_CONFIGS_KEY: yaml.safe_dump(scrape_configs, sort_keys=True)},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
         )
         self.objects = k8s.yaml.ConfigGroup(
             f"{name}-kube-prometheus",

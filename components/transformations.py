@@ -77,3 +77,51 @@ def rename_namespace(obj: Manifest, *, old: str, new: str) -> None:
         renamed["metadata"]["name"] = new
     obj.clear()
     obj.update(renamed)
+
+
+def grant_node_discovery(obj: Manifest) -> None:
+    """The `prometheus-k8s` ClusterRole may list and watch nodes.
+
+    Upstream grants only `get nodes/metrics`; Kubernetes node discovery (the node-exporter job
+    of the additional scrape configs) is refused without list/watch on `nodes`.
+    """
+    if obj.get("kind") == "ClusterRole" and obj.get("metadata", {}).get("name") == "prometheus-k8s":
+        rule = {"apiGroups": [""], "resources": ["nodes"], "verbs": ["list", "watch"]}
+        if rule not in obj.setdefault("rules", []):
+            obj["rules"].append(rule)
+
+
+def use_additional_scrape_configs(obj: Manifest, *, secret: str, key: str) -> None:
+    """The Prometheus `k8s` resource reads extra scrape configs from `secret`.
+
+    prometheus-operator watches that Secret and reloads Prometheus when it changes: no pod is
+    deleted by hand.
+    """
+    if obj.get("kind") == "Prometheus" and obj.get("metadata", {}).get("name") == "k8s":
+        obj.setdefault("spec", {})["additionalScrapeConfigs"] = {"name": secret, "key": key}
+
+
+# PKS/TKGI runs kube-controller-manager and kube-scheduler on BOSH master VMs, not in pods: the
+# upstream ServiceMonitors find nothing and KubeControllerManagerDown/KubeSchedulerDown fire
+# forever. The managed-cluster answer (kube-prometheus' addons/managed-cluster.libsonnet): drop
+# the monitors and their alert groups.
+_CONTROL_PLANE_MONITORS = {"kube-controller-manager", "kube-scheduler"}
+_CONTROL_PLANE_ALERT_GROUPS = {"kubernetes-system-controller-manager", "kubernetes-system-scheduler"}
+
+
+def drop_control_plane_monitors(obj: Manifest) -> None:
+    """The PKS/TKGI platform patch: no monitors or alerts for masters Prometheus cannot reach."""
+    kind, name = obj.get("kind"), obj.get("metadata", {}).get("name")
+    if kind == "ServiceMonitor" and name in _CONTROL_PLANE_MONITORS:
+        _drop(obj)
+    elif kind == "PrometheusRule":
+        groups = obj.get("spec", {}).get("groups")
+        if groups and any(g.get("name") in _CONTROL_PLANE_ALERT_GROUPS for g in groups):
+            obj["spec"]["groups"] = [g for g in groups if g.get("name") not in _CONTROL_PLANE_ALERT_GROUPS]
+
+
+# One patch set per platform, selected by one setting (kube-prometheus' `platforms/` idea).
+PLATFORM_PATCHES: dict[str, list[Transformation]] = {
+    "pks": [drop_control_plane_monitors],
+    "upstream": [],
+}

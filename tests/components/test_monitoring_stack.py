@@ -4,7 +4,11 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.monitoring_stack import MonitoringStack, MonitoringStackArgs
+import yaml
+from pulumi.runtime import rpc
+
+from components.monitoring_stack import MonitoringStack, MonitoringStackArgs, NodeScrape
+from components.scrape_configs import node_scrape_configs
 from tools.render import plain
 
 
@@ -38,10 +42,13 @@ def test_replicas_and_node_exporter(monitor, kube_prometheus):
         assert found["Alertmanager", "main"]["spec"]["replicas"] == 3
         node_exporter = {k for k, o in found.items() if o["metadata"].get("labels", {}).get("app.kubernetes.io/name") == "node-exporter"}
         assert node_exporter == {("PrometheusRule", "node-exporter-rules")}
-        # Everything else upstream ships is there, plus the namespace and the CRDs.
+        # Everything else upstream ships is there (but the PKS platform patch's drops), plus the
+        # namespace, the CRDs and the additional scrape configs.
         upstream = {(o["kind"], o["metadata"]["name"]) for o in kube_prometheus.objects}
-        assert set(found) - {("Namespace", "monitoring")} - {k for k in found if k[0] == "CustomResourceDefinition"} \
-            == upstream - {k for k in upstream if k[1] == "node-exporter"}
+        dropped = {k for k in upstream if k[1] == "node-exporter"} | {
+            ("ServiceMonitor", "kube-scheduler"), ("ServiceMonitor", "kube-controller-manager")}
+        ours = {("Namespace", "monitoring"), ("Secret", "additional-scrape-configs")}
+        assert set(found) - ours - {k for k in found if k[0] == "CustomResourceDefinition"} == upstream - dropped
         assert len([k for k in found if k[0] == "CustomResourceDefinition"]) == len(kube_prometheus.crd_files)
 
     return registered(stack).apply(check)
@@ -55,7 +62,7 @@ def test_every_object_goes_through_the_stack_provider_and_waits_for_setup(monito
         kube = monitor.mocks.kubernetes_objects()
         assert kube and all(r.provider and "::test-k8s::" in r.provider for r in kube)
         setup = {"kubernetes:core/v1:Namespace", "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"}
-        waiting = [r for r in kube if r.type not in setup]
+        waiting = [r for r in kube if r.type not in setup and r.name != "demo-additional-scrape-configs"]
         assert len(waiting) > 100
         for r in waiting:
             names = {urn.rsplit("::", 1)[1] for urn in monitor.dependencies[r.type, r.name]}
@@ -75,3 +82,35 @@ def test_outputs_point_at_the_upstream_services(monitor, kube_prometheus):
         assert account == {"namespace": "observability", "name": "prometheus-k8s"}
 
     return pulumi.Output.all(stack.prometheus_url, stack.port_forward, stack.prometheus_service_account).apply(check)
+
+
+@pulumi.runtime.test
+def test_scrape_wiring_and_platform_patch(monitor, kube_prometheus):
+    node = NodeScrape(port=9101, static_targets=({"name": "pks-api", "address": "10.0.0.5"},))
+    stack = build(kube_prometheus, node_scrape=node)
+
+    def check(_):
+        found = objects(monitor.mocks)
+        secret = next(r for r in monitor.mocks.kubernetes_objects()
+                      if r.inputs["kind"] == "Secret" and r.inputs["metadata"]["name"] == "additional-scrape-configs")
+        # Secret data stays a Pulumi secret; unwrapped here to check what Prometheus will read.
+        string_data = rpc.unwrap_rpc_secret(secret.inputs["stringData"])
+        jobs = yaml.safe_load(string_data["prometheus-additional.yaml"])
+        assert jobs == node_scrape_configs(9101, node.static_targets)
+        assert found["Prometheus", "k8s"]["spec"]["additionalScrapeConfigs"] == {
+            "name": "additional-scrape-configs", "key": "prometheus-additional.yaml"}
+        assert {"apiGroups": [""], "resources": ["nodes"], "verbs": ["list", "watch"]} in found["ClusterRole", "prometheus-k8s"]["rules"]
+        assert ("ServiceMonitor", "kube-scheduler") not in found and ("ServiceMonitor", "kubelet") in found
+
+    return registered(stack).apply(check)
+
+
+@pulumi.runtime.test
+def test_upstream_platform_keeps_control_plane_monitors(monitor, kube_prometheus):
+    stack = build(kube_prometheus, platform="upstream")
+
+    def check(_):
+        found = objects(monitor.mocks)
+        assert ("ServiceMonitor", "kube-scheduler") in found and ("ServiceMonitor", "kube-controller-manager") in found
+
+    return registered(stack).apply(check)

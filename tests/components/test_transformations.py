@@ -158,3 +158,58 @@ def test_rename_namespace_there_and_back_restores_the_object(obj, namespace, new
     assert (obj["metadata"]["namespace"] == new) == (namespace == "monitoring")
     t.rename_namespace(obj, old=new, new="monitoring")
     assert obj == before
+
+
+def test_grant_node_discovery_adds_list_watch_nodes_once(kube_prometheus):
+    role = copy.deepcopy(kube_prometheus.find("ClusterRole", "prometheus-k8s"))
+    upstream_rules = copy.deepcopy(role["rules"])
+    assert not any("nodes" in r.get("resources", []) and "list" in r["verbs"] for r in upstream_rules)
+    t.grant_node_discovery(role)
+    t.grant_node_discovery(role)
+    assert role["rules"] == [*upstream_rules, {"apiGroups": [""], "resources": ["nodes"], "verbs": ["list", "watch"]}]
+    other = copy.deepcopy(kube_prometheus.find("ClusterRole", "kube-state-metrics"))
+    before = copy.deepcopy(other)
+    t.grant_node_discovery(other)
+    assert other == before
+
+
+def test_use_additional_scrape_configs_on_prometheus_k8s_only(kube_prometheus):
+    prometheus = copy.deepcopy(kube_prometheus.find("Prometheus", "k8s"))
+    t.use_additional_scrape_configs(prometheus, secret="additional-scrape-configs", key="k.yaml")
+    assert prometheus["spec"]["additionalScrapeConfigs"] == {"name": "additional-scrape-configs", "key": "k.yaml"}
+    alertmanager = copy.deepcopy(kube_prometheus.find("Alertmanager", "main"))
+    before = copy.deepcopy(alertmanager)
+    t.use_additional_scrape_configs(alertmanager, secret="s", key="k")
+    assert alertmanager == before
+
+
+def test_drop_control_plane_monitors(kube_prometheus):
+    for name in ("kube-controller-manager", "kube-scheduler"):
+        monitor = copy.deepcopy(kube_prometheus.find("ServiceMonitor", name))
+        t.drop_control_plane_monitors(monitor)
+        assert monitor["kind"] == "List" and monitor["items"] == []
+    kept = copy.deepcopy(kube_prometheus.find("ServiceMonitor", "kubelet"))
+    before = copy.deepcopy(kept)
+    t.drop_control_plane_monitors(kept)
+    assert kept == before
+
+    rules = copy.deepcopy(kube_prometheus.find("PrometheusRule", "kubernetes-monitoring-rules"))
+    upstream = [g["name"] for g in rules["spec"]["groups"]]
+    t.drop_control_plane_monitors(rules)
+    alerts = {r["alert"] for g in rules["spec"]["groups"] for r in g["rules"] if "alert" in r}
+    assert {"KubeControllerManagerDown", "KubeSchedulerDown"}.isdisjoint(alerts)
+    assert [g["name"] for g in rules["spec"]["groups"]] == [
+        g for g in upstream if g not in ("kubernetes-system-controller-manager", "kubernetes-system-scheduler")
+    ]
+    assert "KubeAPIDown" in alerts
+
+
+@settings(max_examples=200)
+@given(objects)
+def test_scrape_wiring_touches_only_its_objects(obj):
+    before = copy.deepcopy(obj)
+    t.grant_node_discovery(obj)
+    t.use_additional_scrape_configs(obj, secret="s", key="k")
+    if (before["kind"], before["metadata"]["name"]) == ("Prometheus", "k8s"):
+        before["spec"]["additionalScrapeConfigs"] = {"name": "s", "key": "k"}
+    assert obj == before
