@@ -55,12 +55,17 @@ def test_kubeconfig_is_kept_secret():
 )
 def test_bad_input_is_one_line_naming_the_key(change, key, words):
     raw = {k: v for k, v in {**BASE, **change}.items() if v is not None}
+    assert_one_line_error(raw, key, words)
+
+
+def assert_one_line_error(raw: dict, key: str, words: str) -> str:
     with pytest.raises(SettingsError) as caught:
         Settings.from_raw(raw)
     message = str(caught.value)
     assert "\n" not in message
     assert message.startswith(f"{key}:"), message
     assert words in message, message
+    return message
 
 
 # --- nodeExporterAddon ----------------------------------------------------------------------------
@@ -140,12 +145,7 @@ def test_node_exporter_addon_ca_cert_path(manifests_dir, tmp_path):
 def test_bad_node_exporter_addon_input_is_one_line_naming_the_key(values, key, words):
     raw = addon(**values)
     raw[ADDON] = {k: v for k, v in raw[ADDON].items() if v is not None}
-    with pytest.raises(SettingsError) as caught:
-        Settings.from_raw(raw)
-    message = str(caught.value)
-    assert "\n" not in message
-    assert message.startswith(f"{key}:"), message
-    assert words in message, message
+    message = assert_one_line_error(raw, key, words)
     assert "S3CRET" not in message and "MARKER" not in message, message
 
 
