@@ -110,6 +110,10 @@ class KubePrometheus:
             )
         return cls(root, namespace, namespace_file, tuple(crd_files), files, objects)
 
+    def yaml_stream(self) -> str:
+        """Every file but setup/'s as one YAML stream, in file order."""
+        return "\n---\n".join(path.read_text() for path in self.files)
+
     def namespace_manifest(self) -> dict[str, Any]:
         """A fresh copy of setup/'s Namespace object, free for a transformation to change."""
         return _namespace_object(self.namespace_file)

@@ -104,9 +104,11 @@ class MonitoringStack(pulumi.ComponentResource):
             string_data={SCRAPE_CONFIGS_KEY: yaml.safe_dump(scrape_configs, sort_keys=True)},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
         )
+        # One YAML stream rather than `files=`: the same objects and transformations, without a
+        # ConfigFile component (and a merge of its outputs) per upstream file.
         self.objects = k8s.yaml.ConfigGroup(
             f"{name}-kube-prometheus",
-            files=[str(path) for path in kp.files],
+            yaml=[kp.yaml_stream()],
             transformations=[*transformations, _wait_for([namespace, crds])],
             opts=pulumi.ResourceOptions(parent=self),
         )
