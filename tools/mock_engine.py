@@ -20,9 +20,7 @@ from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
 from components.manifests import iter_objects, load_documents
-from components.settings import PROJECT, PROJECT_ROOT
-
-SECRET_PLACEHOLDER = "[secret]"
+from components.settings import PROJECT, PROJECT_ROOT, SECRET_PLACEHOLDER
 
 
 @dataclass

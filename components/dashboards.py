@@ -1,0 +1,195 @@
+"""Grafana dashboards as code: every `dashboards/*.json` becomes a ConfigMap that Grafana loads.
+
+kube-prometheus provisions Grafana with one file provider reading `/grafana-dashboard-definitions/0`
+(grafana-dashboardSources.yaml) and mounts each of its dashboard ConfigMaps `grafana-dashboard-<name>`
+at `/grafana-dashboard-definitions/0/<name>` (grafana-deployment.yaml). Ours are mounted the same
+way, next to upstream's, by a transformation of the upstream Deployment rather than a patch, and a
+pod-template checksum of their contents rolls Grafana whenever one changes.
+
+Pure functions, no Pulumi: MonitoringStack turns them into ConfigMaps and a transformation.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from components.settings import PROJECT, PROJECT_ROOT, SettingsError
+from components.transformations import Manifest
+
+DASHBOARDS_DIR = PROJECT_ROOT / "dashboards"
+# The folder upstream's dashboard provider reads; each dashboard is a directory below it.
+PROVIDER_PATH = "/grafana-dashboard-definitions/0"
+CONFIG_MAP_PREFIX = "grafana-dashboard-"
+CHECKSUM_ANNOTATION = "checksum/dashboards"
+GRAFANA = "grafana"  # the upstream Deployment and its container
+
+# The file name names the ConfigMap and the volume `grafana-dashboard-<name>`; a volume name is a
+# DNS-1123 label (at most 63 characters), which leaves 45 for the name.
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,43}[a-z0-9])?$")
+# What Grafana accepts as a dashboard uid; it refuses to provision a dashboard with another.
+_UID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+_CONFIG_MAP_LIMIT = 1024 * 1024  # bytes of data a ConfigMap may hold
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    name: str  # the file name without `.json`
+    uid: str
+    title: str
+    text: str  # the file's JSON text, as written
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.name}.json"
+
+    @property
+    def config_map_name(self) -> str:
+        return f"{CONFIG_MAP_PREFIX}{self.name}"
+
+
+def _shown(path: Path) -> str:
+    """The path as operators see it: relative to the project when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def _read(path: Path) -> Dashboard:
+    where = _shown(path)
+    name = path.name.removesuffix(".json")
+    if not _NAME.match(name):
+        raise SettingsError(
+            f"{where}: the file name names the ConfigMap {CONFIG_MAP_PREFIX}<name>, so it must be "
+            "lowercase letters, digits and '-' (at most 45 before .json); rename the file"
+        )
+    raw = path.read_bytes()
+    if len(raw) > _CONFIG_MAP_LIMIT:
+        raise SettingsError(
+            f"{where}: {len(raw)} bytes, more than a ConfigMap holds (1 MiB); split the dashboard"
+        )
+    try:
+        text = raw.decode("utf-8")
+        model = json.loads(text)
+    except UnicodeDecodeError:
+        raise SettingsError(f"{where}: not UTF-8 text; save the dashboard JSON as UTF-8") from None
+    except json.JSONDecodeError as error:
+        raise SettingsError(
+            f"{where}: not JSON ({error.msg} at line {error.lineno} column {error.colno}); "
+            "fix it or export the dashboard again (Grafana: Share > Export)"
+        ) from None
+    if not isinstance(model, dict):
+        raise SettingsError(
+            f"{where}: a JSON {type(model).__name__}, not a dashboard object; "
+            "export the dashboard's JSON model (Grafana: Share > Export)"
+        )
+    uid, title = model.get("uid"), model.get("title")
+    if not uid:
+        raise SettingsError(f"{where}: no `uid`; give the dashboard a unique uid")
+    if not isinstance(uid, str) or not _UID.match(uid):
+        raise SettingsError(
+            f"{where}: uid {uid!r} is not one Grafana accepts; use at most 40 letters, digits, '-' or '_'"
+        )
+    if not isinstance(title, str) or not title.strip():
+        raise SettingsError(f"{where}: no `title`; give the dashboard a title")
+    return Dashboard(name=name, uid=uid, title=title, text=text)
+
+
+def shipped_dashboards(objects: Iterable[Manifest]) -> list[Dashboard]:
+    """The dashboards kube-prometheus ships (its `grafana-dashboard-*` ConfigMaps)."""
+    return [
+        Dashboard(
+            name=obj["metadata"]["name"].removeprefix(CONFIG_MAP_PREFIX),
+            uid=model.get("uid"),
+            title=model.get("title"),
+            text=text,
+        )
+        for obj in objects
+        if obj.get("kind") == "ConfigMap" and obj["metadata"]["name"].startswith(CONFIG_MAP_PREFIX)
+        for text in (obj.get("data") or {}).values()
+        for model in (json.loads(text),)
+    ]
+
+
+def load_dashboards(directory: Path, *, shipped: Sequence[Dashboard] = ()) -> list[Dashboard]:
+    """Every `*.json` in `directory`, sorted by file name, each checked on its own and against the
+    others and the `shipped` upstream dashboards (all share upstream's one provider folder).
+
+    Grafana provisions only one dashboard per uid and per title in a folder and says so only in its
+    log, and a second `grafana-dashboard-<name>` would clash with upstream's ConfigMap and volume:
+    each of these is one SettingsError line naming the file and the fix.
+    """
+    taken = {
+        field: {getattr(d, field): f"kube-prometheus' {d.file_name}" for d in shipped}
+        for field in ("name", "uid", "title")
+    }
+    dashboards = []
+    for path in sorted(directory.glob("*.json")):
+        dashboard = _read(path)
+        for field, fix in (
+            ("name", "rename the file"),
+            ("uid", "give each dashboard its own uid"),
+            ("title", "give each dashboard its own title"),
+        ):
+            value = getattr(dashboard, field)
+            if value in taken[field]:
+                raise SettingsError(
+                    f"{_shown(path)}: {field} {value!r} is also the {field} of "
+                    f"{taken[field][value]}; {fix}"
+                )
+            taken[field][value] = _shown(path)
+        dashboards.append(dashboard)
+    return dashboards
+
+
+def dashboard_config_map(dashboard: Dashboard, namespace: str) -> dict[str, Any]:
+    """The ConfigMap holding one dashboard, named and keyed as upstream names its own."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": dashboard.config_map_name,
+            "namespace": namespace,
+            "labels": {
+                "app.kubernetes.io/component": "grafana",
+                "app.kubernetes.io/name": "grafana",
+                "app.kubernetes.io/part-of": PROJECT,
+            },
+        },
+        "data": {dashboard.file_name: dashboard.text},
+    }
+
+
+def dashboards_checksum(dashboards: Iterable[Dashboard]) -> str:
+    """sha256 over every dashboard's file name and text: changes when any dashboard does."""
+    content = sorted((d.file_name, d.text) for d in dashboards)
+    return hashlib.sha256(json.dumps(content).encode()).hexdigest()
+
+
+def mount_dashboards(obj: Manifest, *, dashboards: Sequence[Dashboard]) -> None:
+    """The upstream `grafana` Deployment mounts our dashboard ConfigMaps as it mounts upstream's.
+
+    Grafana reads provisioned dashboards at start-up; the pod-template annotation carries their
+    checksum, so a changed dashboard changes the template and Kubernetes rolls Grafana.
+    """
+    if not dashboards or obj.get("kind") != "Deployment" or obj.get("metadata", {}).get("name") != GRAFANA:
+        return
+    pod = obj["spec"]["template"]
+    container = next((c for c in pod["spec"].get("containers", []) if c.get("name") == GRAFANA), None)
+    if container is None:
+        raise SettingsError(
+            f"{PROJECT}:kubePrometheus.manifests: the grafana Deployment has no container named "
+            "grafana to mount the dashboards in; use the kube-prometheus release the README pins"
+        )
+    for dashboard in dashboards:
+        volume = dashboard.config_map_name
+        pod["spec"].setdefault("volumes", []).append({"configMap": {"name": volume}, "name": volume})
+        container.setdefault("volumeMounts", []).append(
+            {"mountPath": f"{PROVIDER_PATH}/{dashboard.name}", "name": volume, "readOnly": False}
+        )
+    annotations = pod.setdefault("metadata", {}).setdefault("annotations", {})
+    annotations[CHECKSUM_ANNOTATION] = dashboards_checksum(dashboards)

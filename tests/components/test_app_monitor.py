@@ -1,0 +1,296 @@
+"""AppMonitor and the demo app under the mock engine (preview=False): the rendered ServiceMonitor,
+Role and RoleBinding validate against the CRD and Kubernetes schemas, and the Role grants exactly
+what the deployed Prometheus' service discovery reads."""
+from __future__ import annotations
+
+import copy
+import shutil
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+import yaml
+
+from components.app_monitor import (
+    AppMonitor,
+    AppMonitorArgs,
+    discovery_rules,
+    service_account_subject,
+    service_discovery_role,
+)
+from components.demo_app import CONTAINER_PORT, DemoApp, DemoAppArgs
+from components.manifests import KubePrometheus
+from components.settings import AppSettings, SettingsError
+from tests.schema_validation import crd_schemas, validate_core, validate_custom
+from tools.render import plain
+
+PROMETHEUS_SA = {"namespace": "monitoring", "name": "prometheus-k8s"}
+# Every option set: https with a CA from a Secret, a label key with a prefix, a compound interval.
+ORDERS = AppSettings.model_validate(
+    {
+        "name": "orders",
+        "namespace": "shop",
+        "selector": {"app.kubernetes.io/name": "orders", "tier": "backend"},
+        "port": "metrics",
+        "path": "/manage/prometheus",
+        "interval": "1m30s",
+        "scheme": "https",
+        "tlsConfig": {"serverName": "orders.shop.svc", "ca": {"secret": {"name": "orders-ca", "key": "ca.crt"}}},
+    }
+)
+HELLO = DemoAppArgs().monitored_app()
+READ = {"get", "list", "watch"}
+
+
+@pytest.fixture(scope="module")
+def schemas(manifests_dir):
+    return crd_schemas(manifests_dir)
+
+
+@pytest.fixture
+def provider_opts(monitor):
+    return pulumi.ResourceOptions(providers={"kubernetes": k8s.Provider("test-k8s", context="demo")})
+
+
+def build(opts, app: AppSettings = ORDERS, account=PROMETHEUS_SA, role="EndpointSlice") -> AppMonitor:
+    return AppMonitor(f"demo-app-{app.name}", AppMonitorArgs.from_settings(app, account, role), opts=opts)
+
+
+def registered(*resources: pulumi.Resource) -> pulumi.Output:
+    """Resolves once every resource given (and the children of every AppMonitor) is registered."""
+    flat = []
+    for resource in resources:
+        flat += [resource.service_monitor, *resource.roles, *resource.role_bindings] if isinstance(resource, AppMonitor) else [resource]
+    return pulumi.Output.all(*[r.urn for r in flat])
+
+
+def objects(mocks) -> dict[tuple[str, str, str], dict]:
+    """(kind, namespace, name) -> the object as the API server gets it."""
+    found = {}
+    for r in mocks.kubernetes_objects():
+        obj = plain(r.inputs)
+        found[obj["kind"], obj["metadata"].get("namespace", ""), obj["metadata"]["name"]] = obj
+    return found
+
+
+def grants(role: dict) -> set[tuple[str, str, str]]:
+    """A Role's rules as (API group, resource, verb) triples."""
+    return {
+        (group, resource, verb)
+        for rule in role["rules"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    }
+
+
+def needed(group: str, resource: str) -> set[tuple[str, str, str]]:
+    """get/list/watch on the discovery role's objects, Services and Pods: nothing else."""
+    return {(g, r, v) for g, r in ((group, resource), ("", "services"), ("", "pods")) for v in READ}
+
+
+ENDPOINT_SLICE_GRANTS = needed("discovery.k8s.io", "endpointslices")
+ENDPOINTS_GRANTS = needed("", "endpoints")
+
+
+@pulumi.runtime.test
+def test_rendered_objects_validate_against_the_crd_and_kubernetes_schemas(monitor, provider_opts, schemas):
+    app = build(provider_opts)
+
+    def check(_):
+        found = objects(monitor.mocks)
+        assert set(found) == {
+            ("ServiceMonitor", "shop", "orders"),
+            ("Role", "shop", "orders-prometheus-discovery"),
+            ("RoleBinding", "shop", "orders-prometheus-discovery"),
+        }
+        service_monitor = found["ServiceMonitor", "shop", "orders"]
+        assert validate_custom(service_monitor, schemas) == []
+        assert service_monitor["spec"] == {
+            "selector": {"matchLabels": {"app.kubernetes.io/name": "orders", "tier": "backend"}},
+            "namespaceSelector": {"matchNames": ["shop"]},
+            "endpoints": [{
+                "port": "metrics", "path": "/manage/prometheus", "interval": "1m30s", "scheme": "https",
+                "tlsConfig": {"insecureSkipVerify": False, "serverName": "orders.shop.svc",
+                              "ca": {"secret": {"name": "orders-ca", "key": "ca.crt"}}},
+                # The job label is the app's name, which the app alerts select on.
+                "relabelings": [{"targetLabel": "job", "replacement": "orders"}],
+            }],
+        }
+        for kind in ("Role", "RoleBinding"):
+            assert validate_core(found[kind, "shop", "orders-prometheus-discovery"]) == [], kind
+
+        # The checks bite: a misspelt rule field and a bare-number interval are reported.
+        role = copy.deepcopy(found["Role", "shop", "orders-prometheus-discovery"])
+        role["rules"][0]["verb"] = role["rules"][0].pop("verbs")
+        assert validate_core(role)
+        bad = copy.deepcopy(service_monitor)
+        bad["spec"]["endpoints"][0]["interval"] = "30"
+        assert any(e.startswith("spec.endpoints.0.interval:") for e in validate_custom(bad, schemas))
+
+    return registered(app).apply(check)
+
+
+@pulumi.runtime.test
+def test_role_grants_exactly_what_endpointslice_discovery_reads(monitor, provider_opts, kube_prometheus):
+    role = service_discovery_role(kube_prometheus.find("Prometheus", "k8s"))
+    assert role == "EndpointSlice"  # v0.18.0
+    app = build(provider_opts, role=role)
+
+    def check(_):
+        found = objects(monitor.mocks)
+        ours = found["Role", "shop", "orders-prometheus-discovery"]
+        assert grants(ours) == ENDPOINT_SLICE_GRANTS
+        assert grants(ours) != ENDPOINTS_GRANTS
+        # What upstream grants Prometheus in the namespaces it watches itself, but ingresses
+        # (which only the Ingress discovery of Probes reads).
+        upstream = next(o for o in kube_prometheus.objects
+                        if o["kind"] == "Role" and o["metadata"]["name"] == "prometheus-k8s"
+                        and o["metadata"]["namespace"] == "default")
+        assert grants(ours) == {g for g in grants(upstream) if g[1] != "ingresses"}
+
+    return registered(app).apply(check)
+
+
+@pytest.fixture(scope="module")
+def manifests_without_discovery_role(tmp_path_factory, manifests_dir) -> KubePrometheus:
+    """A copy of the v0.18.0 manifests whose Prometheus resource does not set
+    serviceDiscoveryRole, as kube-prometheus releases before EndpointSlice did."""
+    target = tmp_path_factory.mktemp("older") / "manifests"
+    shutil.copytree(manifests_dir, target)
+    path = target / "prometheus-prometheus.yaml"
+    prometheus = yaml.safe_load(path.read_text())
+    del prometheus["spec"]["serviceDiscoveryRole"]
+    path.write_text(yaml.safe_dump(prometheus))
+    return KubePrometheus.open(target)
+
+
+@pulumi.runtime.test
+def test_role_follows_manifests_without_a_discovery_role(monitor, provider_opts, manifests_without_discovery_role):
+    role = service_discovery_role(manifests_without_discovery_role.find("Prometheus", "k8s"))
+    assert role == "Endpoints"  # prometheus-operator's default
+    app = build(provider_opts, role=role)
+
+    def check(_):
+        ours = objects(monitor.mocks)["Role", "shop", "orders-prometheus-discovery"]
+        assert grants(ours) == ENDPOINTS_GRANTS
+        assert not any(resource == "endpointslices" for _, resource, _ in grants(ours))
+
+    return registered(app).apply(check)
+
+
+def test_unknown_discovery_role_is_one_line_naming_the_manifests():
+    prometheus = {"kind": "Prometheus", "metadata": {"name": "k8s"}, "spec": {"serviceDiscoveryRole": "Pod"}}
+    with pytest.raises(SettingsError) as caught:
+        service_discovery_role(prometheus)
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith("pks-monitoring:kubePrometheus.manifests: ")
+    assert "'Pod'" in message and "Endpoints and EndpointSlice" in message
+    with pytest.raises(ValueError, match="discovery role 'Pod'"):
+        discovery_rules("Pod")
+
+
+@pulumi.runtime.test
+def test_rolebinding_subject_is_the_service_account_from_a_stack_reference(monitor, provider_opts):
+    # What StackReference.get_output hands over: Outputs, resolved only when the engine runs.
+    account = pulumi.Output.from_input({"namespace": "observability", "name": "prometheus-main"})
+    role = pulumi.Output.from_input("Endpoints")
+    app = build(provider_opts, account=account, role=role)
+
+    def check(_):
+        found = objects(monitor.mocks)
+        binding = found["RoleBinding", "shop", "orders-prometheus-discovery"]
+        assert binding["subjects"] == [{"kind": "ServiceAccount", "namespace": "observability", "name": "prometheus-main"}]
+        assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "orders-prometheus-discovery"}
+        assert grants(found["Role", "shop", "orders-prometheus-discovery"]) == ENDPOINTS_GRANTS
+
+    return registered(app).apply(check)
+
+
+def test_a_service_account_without_a_name_is_refused():
+    assert service_account_subject(PROMETHEUS_SA) == {"kind": "ServiceAccount", **PROMETHEUS_SA}
+    for bad in ({"namespace": "monitoring"}, "prometheus-k8s", None):
+        with pytest.raises(ValueError, match=r"^prometheus_service_account: expected \{namespace, name\}"):
+            service_account_subject(bad)
+
+
+@pulumi.runtime.test
+def test_every_discovered_namespace_gets_the_role(monitor, provider_opts):
+    canary = AppSettings.model_validate(
+        {**ORDERS.model_dump(by_alias=True), "namespaceSelector": {"matchNames": ["shop", "shop-canary"]}})
+    app = build(provider_opts, canary)
+
+    def check(_):
+        found = objects(monitor.mocks)
+        assert found["ServiceMonitor", "shop", "orders"]["spec"]["namespaceSelector"] == {"matchNames": ["shop", "shop-canary"]}
+        rbac = {(kind, namespace) for kind, namespace, _ in found if kind != "ServiceMonitor"}
+        assert rbac == {(kind, ns) for kind in ("Role", "RoleBinding") for ns in ("shop", "shop-canary")}
+
+    return registered(app).apply(check)
+
+
+@pulumi.runtime.test
+def test_children_wait_for_what_the_monitor_waits_for(monitor, provider_opts):
+    namespace = k8s.core.v1.Namespace("shop", metadata={"name": "shop"}, opts=provider_opts)
+    waiting = build(pulumi.ResourceOptions.merge(provider_opts, pulumi.ResourceOptions(depends_on=[namespace])))
+    free = build(provider_opts, HELLO)
+
+    def check(_):
+        deps = monitor.dependencies
+        for resource in ("demo-app-orders-servicemonitor", "demo-app-orders-shop-role", "demo-app-orders-shop-rolebinding"):
+            kind = next(t for t, n in deps if n == resource)
+            assert any(urn.endswith("::shop") for urn in deps[kind, resource]), resource
+        assert not any(urn.endswith("::shop") for urn in deps["kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "demo-app-hello-pks-servicemonitor"])
+
+    return registered(waiting, free).apply(check)
+
+
+@pulumi.runtime.test
+def test_demo_app_validates_and_fits_its_monitor(monitor, provider_opts, schemas):
+    demo = DemoApp("demo-demo-app", DemoAppArgs(), opts=provider_opts)
+    app = build(pulumi.ResourceOptions.merge(provider_opts, pulumi.ResourceOptions(depends_on=[demo.namespace])), HELLO)
+
+    def check(_):
+        found = objects(monitor.mocks)
+        namespace = found["Namespace", "", "hello"]
+        deployment = found["Deployment", "hello", "hello-pks"]
+        service = found["Service", "hello", "hello-pks"]
+        service_monitor = found["ServiceMonitor", "hello", "hello-pks"]
+        for obj in (namespace, deployment, service, found["Role", "hello", "hello-pks-prometheus-discovery"],
+                    found["RoleBinding", "hello", "hello-pks-prometheus-discovery"]):
+            assert validate_core(obj) == [], obj["kind"]
+        assert validate_custom(service_monitor, schemas) == []
+
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        assert container["image"] == "making/hello-pks:0.0.2"
+        assert container["ports"] == [{"name": "http", "containerPort": CONTAINER_PORT}]
+        # The chain Prometheus follows: ServiceMonitor selector -> Service labels, endpoint port
+        # name -> a Service port, its targetPort -> the container port, Service selector -> pods.
+        endpoint = service_monitor["spec"]["endpoints"][0]
+        assert endpoint["path"] == "/actuator/prometheus" and endpoint["interval"] == "30s"
+        assert service_monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+        port = next(p for p in service["spec"]["ports"] if p["name"] == endpoint["port"])
+        assert port["targetPort"] in {p["name"] for p in container["ports"]}
+        assert service["spec"]["selector"].items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
+        # Everything in the namespace waits for it; so does the monitor handed demo.namespace.
+        for resource in ("demo-demo-app-deployment", "demo-demo-app-service", "demo-app-hello-pks-hello-role"):
+            kind = next(t for t, n in monitor.dependencies if n == resource)
+            assert any(urn.endswith("::demo-demo-app-namespace") for urn in monitor.dependencies[kind, resource])
+
+    return registered(demo.namespace, demo.deployment, demo.service, app).apply(check)
+
+
+@pulumi.runtime.test
+def test_200_apps_build(monitor, provider_opts):
+    apps = [
+        build(provider_opts, AppSettings(name=f"app-{i:03d}", namespace=f"team-{i % 20}",
+                                         selector={"app": f"app-{i:03d}"}, port="http"))
+        for i in range(200)
+    ]
+
+    def check(_):
+        found = objects(monitor.mocks)
+        assert len(monitor.mocks.kubernetes_objects()) == 600 == len(found)
+        assert sum(kind == "ServiceMonitor" for kind, _, _ in found) == 200
+
+    return registered(*apps).apply(check)
