@@ -9,9 +9,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from components import grafana_access
 from components import transformations as t
+from components.alertmanager_config import configure_alertmanager
+from components.dashboards import Dashboard, dashboard_config_map, mount_dashboards
 from components.manifests import KubePrometheus
+from components.production import grafana_pvc, production_transformations
 from components.scrape_configs import node_scrape_configs
+from components.settings import WorkloadsSettings
 
 SCRAPE_CONFIGS_SECRET = "additional-scrape-configs"
 SCRAPE_CONFIGS_KEY = "prometheus-additional.yaml"
@@ -34,6 +39,11 @@ class MonitoringStackArgs:
     alertmanager_replicas: int
     node_scrape: NodeScrape = NodeScrape()
     platform: str = "pks"  # a key of transformations.PLATFORM_PATCHES
+    dashboards: tuple[Dashboard, ...] = ()  # ours, mounted next to upstream's
+    grafana: grafana_access.GrafanaAccessArgs | None = None  # None: Grafana as upstream ships it
+    alertmanager_config: pulumi.Input[str] | None = None  # alertmanager.yaml (secret); None: upstream's
+    app_alert_rule: dict[str, Any] | None = None  # components.app_alerts.app_alert_rule(...)
+    workloads: WorkloadsSettings = WorkloadsSettings()  # storage, retention, placement, SecurityContextDeny
     kube_context: str | None = None  # for the ready-to-paste kubectl commands
 
 
@@ -74,9 +84,15 @@ class MonitoringStack(pulumi.ComponentResource):
             partial(t.set_replicas, kind="Alertmanager", name="main", replicas=args.alertmanager_replicas),
             t.grant_node_discovery,
             partial(t.use_additional_scrape_configs, secret=SCRAPE_CONFIGS_SECRET, key=SCRAPE_CONFIGS_KEY),
+            partial(mount_dashboards, dashboards=args.dashboards),
             *t.PLATFORM_PATCHES[args.platform],
+            *(grafana_access.grafana_transformations(args.grafana, kp) if args.grafana else []),
+            *production_transformations(args.workloads),
             *namespace_transformations,
         ]
+        if args.alertmanager_config is not None:
+            # Last: the config is a secret Output, which the transformations before it would walk into.
+            transformations.append(partial(configure_alertmanager, config_text=args.alertmanager_config))
 
         # manifests/setup/ first: the namespace, then the CRDs. The Namespace is a plain resource
         # so that depending on it means depending on it (a v1 ConfigFile registers its children
@@ -91,25 +107,68 @@ class MonitoringStack(pulumi.ComponentResource):
             metadata=namespace_manifest["metadata"],
             opts=pulumi.ResourceOptions(parent=self),
         )
-        crds = k8s.yaml.v2.ConfigGroup(
+        self.crds = crds = k8s.yaml.v2.ConfigGroup(
             f"{name}-crds",
             files=[str(path) for path in kp.crd_files],
             opts=pulumi.ResourceOptions(parent=self),
         )
+        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
         node = args.node_scrape
         scrape_configs = node_scrape_configs(node.port, node.static_targets, node.file_sd_files)
         self.scrape_configs = k8s.core.v1.Secret(
             f"{name}-{SCRAPE_CONFIGS_SECRET}",
             metadata={"name": SCRAPE_CONFIGS_SECRET, "namespace": args.namespace},
             string_data={SCRAPE_CONFIGS_KEY: yaml.safe_dump(scrape_configs, sort_keys=True)},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+            opts=in_namespace,
         )
+        # The Grafana Deployment does not wait for its claim: with a WaitForFirstConsumer storage
+        # class the claim binds only once the pod exists.
+        grafana_claim = grafana_pvc(args.namespace, args.workloads)
+        if grafana_claim is not None:
+            k8s.core.v1.PersistentVolumeClaim(
+                f"{name}-grafana-storage",
+                metadata=grafana_claim["metadata"],
+                spec=grafana_claim["spec"],
+                opts=in_namespace,
+            )
+        for dashboard in args.dashboards:
+            config_map = dashboard_config_map(dashboard, args.namespace)
+            k8s.core.v1.ConfigMap(
+                f"{name}-{config_map['metadata']['name']}",
+                metadata=config_map["metadata"],
+                data=config_map["data"],
+                opts=in_namespace,
+            )
+        grafana_secrets = []
+        if args.grafana:
+            grafana_secrets.append(k8s.core.v1.Secret(
+                f"{name}-{grafana_access.ADMIN_SECRET}",
+                **grafana_access.grafana_admin_secret_args(args.namespace, args.grafana),
+                opts=in_namespace,
+            ))
+            ingress = grafana_access.grafana_ingress(args.namespace, args.grafana.expose)
+            if ingress:
+                k8s.networking.v1.Ingress(
+                    f"{name}-grafana-ingress", metadata=ingress["metadata"], spec=ingress["spec"], opts=in_namespace
+                )
+        if args.app_alert_rule is not None:
+            rule = args.app_alert_rule
+            k8s.apiextensions.CustomResource(
+                f"{name}-{rule['metadata']['name']}",
+                api_version=rule["apiVersion"],
+                kind=rule["kind"],
+                metadata=rule["metadata"],
+                spec=rule["spec"],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, crds]),
+            )
+
         # One YAML stream rather than `files=`: the same objects and transformations, without a
         # ConfigFile component (and a merge of its outputs) per upstream file.
         self.objects = k8s.yaml.ConfigGroup(
             f"{name}-kube-prometheus",
             yaml=[kp.yaml_stream()],
-            transformations=[*transformations, _wait_for([namespace, crds])],
+            # Grafana's pod waits for its admin Secret too, rather than failing until it exists.
+            transformations=[*transformations, _wait_for([namespace, crds, *grafana_secrets])],
             opts=pulumi.ResourceOptions(parent=self),
         )
 

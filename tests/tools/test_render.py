@@ -87,10 +87,10 @@ def test_namespace_change_shows_everywhere_and_only_as_the_namespace(dev_render,
     renamed = tree(out)
     assert json.loads(renamed["k8s/_cluster/Namespace_observability.yaml"])["metadata"]["name"] == "observability"
     # What still says "monitoring" outside the CRDs' prose is the operator's API group and an
-    # upstream rule name, not the namespace.
+    # upstream rule name (and our project's name in labels), not the namespace.
     text = b"".join(body for name, body in renamed.items() if "CustomResourceDefinition" not in name).decode()
     leftovers = set(re.findall(r"[\w.-]*monitoring[\w.-]*", text))
-    assert {w for w in leftovers if "monitoring.coreos.com" not in w} == {"kubernetes-monitoring-rules"}
+    assert {w for w in leftovers if "monitoring.coreos.com" not in w} == {"kubernetes-monitoring-rules", "pks-monitoring"}
     # Undo the rename: what is left must be the dev render, byte for byte.
     undone = {name.replace("observability", "monitoring"): body.replace(b"observability", b"monitoring")
               for name, body in renamed.items()}
