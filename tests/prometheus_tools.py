@@ -203,3 +203,18 @@ class PrometheusAPI:
 
     def rule_groups(self) -> list[dict[str, Any]]:
         return get_json(f"{self.base}/api/v1/rules")["data"]["groups"]
+
+
+def start_prometheus(config: Path, root: Path, request) -> PrometheusAPI:
+    """A real Prometheus on a free loopback port with `config`, its data under `root`, stopped
+    when the requesting fixture's scope ends; returns once it is ready."""
+    binary = require("prometheus")
+    port = free_port()
+    process = start("prometheus", [
+        binary, f"--config.file={config}", f"--storage.tsdb.path={root / 'data'}",
+        f"--web.listen-address={LOOPBACK}:{port}",
+    ], root / "prometheus.log", cwd=root)
+    request.addfinalizer(process.stop)
+    base = f"http://{LOOPBACK}:{port}"
+    wait_http_ok(f"{base}/-/ready", process, timeout=20)
+    return PrometheusAPI(base, process)

@@ -82,6 +82,18 @@ class Recorder(mocks.Mocks):
         ]
 
 
+def reveal(value: Any) -> Any:
+    """`value` with every secret unwrapped: what the provider would receive (for tests that
+    check what reaches the cluster inside a secret)."""
+    if rpc.is_rpc_secret(value):
+        return reveal(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, dict):
+        return {k: reveal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [reveal(v) for v in value]
+    return value
+
+
 class RecordingMonitor(mocks.MockMonitor):
     """The mock monitor, also keeping what the engine would know beyond inputs: the stack
     outputs, and each resource's dependencies (by type and name)."""

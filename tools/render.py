@@ -21,7 +21,7 @@ import yaml
 from pulumi.runtime import rpc
 
 from components.settings import PROJECT_ROOT, SettingsError
-from tools.mock_engine import SECRET_PLACEHOLDER, Registration, run_program, stack_config
+from tools.mock_engine import SECRET_PLACEHOLDER, run_program, stack_config
 
 
 def plain(value: Any) -> Any:

@@ -30,11 +30,9 @@ from tests.components.test_transformations import kinds, manifest, names, values
 from tests.prometheus_tools import (
     LOOPBACK,
     PrometheusAPI,
-    free_port,
     require,
     run_tool,
-    start,
-    wait_http_ok,
+    start_prometheus,
 )
 from tests.schema_validation import validate_core
 
@@ -498,7 +496,6 @@ def spring_boot_app(request) -> str:
 def prometheus(request, tmp_path_factory, spring_boot_app) -> PrometheusAPI:
     """A real Prometheus scraping the stand-in every second as a ServiceMonitor's job would
     label it (job, namespace; instance = the target address)."""
-    binary = require("prometheus")
     root = tmp_path_factory.mktemp("prometheus")
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
@@ -509,15 +506,7 @@ def prometheus(request, tmp_path_factory, spring_boot_app) -> PrometheusAPI:
         }],
     }
     (root / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False))
-    port = free_port()
-    process = start("prometheus", [
-        binary, f"--config.file={root / 'prometheus.yml'}", f"--storage.tsdb.path={root / 'data'}",
-        f"--web.listen-address={LOOPBACK}:{port}",
-    ], root / "prometheus.log", cwd=root)
-    request.addfinalizer(process.stop)
-    base = f"http://{LOOPBACK}:{port}"
-    wait_http_ok(f"{base}/-/ready", process, timeout=20)
-    api = PrometheusAPI(base, process)
+    api = start_prometheus(root / "prometheus.yml", root, request)
     # Prometheus applies new targets after ~5 s; rate() needs two scrapes of the target.
     api.poll(lambda: api.vector(f'rate(jvm_gc_memory_allocated_bytes_total{{job="{APP["job"]}"}}[30s]) > 0'),
              "two scrapes of the stand-in", timeout=25)

@@ -23,6 +23,7 @@ from components import grafana_access as ga
 from components import transformations as t
 from components.settings import GrafanaExposeSettings, GrafanaSettings, SettingsError
 from tests.schema_validation import validate_core
+from tools.mock_engine import reveal
 
 PASSWORD = "MARKER-grafana-pw-7f3a"
 PROMETHEUS_LABELS = {"app.kubernetes.io/name": "prometheus", "prometheus": "k8s"}
@@ -305,15 +306,6 @@ def test_schema_validation_catches_a_bad_object(kube_prometheus):
 
 # --- The admin Secret under the mock engine --------------------------------------------------------
 
-
-def reveal(value: Any) -> Any:
-    if rpc.is_rpc_secret(value):
-        return reveal(rpc.unwrap_rpc_secret(value))
-    if isinstance(value, dict):
-        return {k: reveal(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [reveal(v) for v in value]
-    return value
 
 
 @pulumi.runtime.test

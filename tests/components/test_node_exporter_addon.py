@@ -27,7 +27,7 @@ from components.node_exporter_addon import (
 )
 from components.settings import PROJECT, NodeExporterAddonSettings, Settings
 from tests.components.test_settings import BASE
-from tools.mock_engine import Recorder, RecordingMonitor
+from tools.mock_engine import Recorder, RecordingMonitor, reveal
 
 FAKE_CLI = Path(__file__).resolve().parent.parent / "fixtures" / "fake_cli.py"
 COMMAND = "command:local:Command"
@@ -91,16 +91,6 @@ def engine() -> CapturingMonitor:
     pulumi.runtime.set_mocks(recording.mocks, project=PROJECT, stack="test", preview=False, monitor=recording)
     return recording
 
-
-def reveal(value):
-    """The value with every secret unwrapped (secrets reach the mocks wrapped, as in the engine)."""
-    if rpc.is_rpc_secret(value):
-        return reveal(rpc.unwrap_rpc_secret(value))
-    if isinstance(value, dict):
-        return {k: reveal(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [reveal(v) for v in value]
-    return value
 
 
 def commands(engine: CapturingMonitor) -> dict[str, dict]:

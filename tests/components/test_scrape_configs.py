@@ -23,6 +23,7 @@ from tests.prometheus_tools import (
     require,
     run_tool,
     start,
+    start_prometheus,
     wait_http_ok,
 )
 
@@ -223,7 +224,6 @@ def prometheus(request, tmp_path_factory, node_exporter, node_rules) -> Promethe
     - `node-exporter-vms`: static target {"name": "vm-1", "address": "127.0.0.1"}.
     - `node-exporter`: relabelling unchanged, Kubernetes SD swapped for the node-discovery file.
     """
-    binary = require("prometheus")
     root = tmp_path_factory.mktemp("prometheus")
     rendered = node_scrape_configs(
         node_exporter, static_targets=[{"name": "vm-1", "address": LOOPBACK}]
@@ -232,15 +232,7 @@ def prometheus(request, tmp_path_factory, node_exporter, node_rules) -> Promethe
     scrape_configs = [swap_kubernetes_sd(c, [str(nodes)]) for c in rendered]
     rules = write_rules(root / "node-exporter-rules.yaml", node_rules)
     config = write_config(root / "prometheus.yml", scrape_configs, [str(rules)], interval="1s")
-    port = free_port()
-    process = start("prometheus", [
-        binary, f"--config.file={config}", f"--storage.tsdb.path={root / 'data'}",
-        f"--web.listen-address={LOOPBACK}:{port}",
-    ], root / "prometheus.log", cwd=root)
-    request.addfinalizer(process.stop)
-    base = f"http://{LOOPBACK}:{port}"
-    wait_http_ok(f"{base}/-/ready", process, timeout=20)
-    return PrometheusAPI(base, process)
+    return start_prometheus(config, root, request)
 
 
 def active_target(api: PrometheusAPI, pool: str) -> dict[str, Any]:

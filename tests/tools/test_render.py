@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from components.settings import PROJECT_ROOT
-from tools.render import main, render
+from tools.render import main
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -154,7 +154,6 @@ def test_missing_upstream_object_is_named(write_stack, broken_manifests, tmp_pat
 
 def test_bad_input_under_the_engine_raises_run_error_before_any_resource(write_stack, run_stack):
     stack = write_stack({"pks-monitoring:prometheus": {"replicas": 0}})
-    from tools.mock_engine import Recorder
     with pytest.raises(pulumi.RunError, match=r"^pks-monitoring:prometheus.replicas: "):
         run_stack(stack)
 
