@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
 import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
+import orjson
 import yaml
 from pulumi.runtime import rpc
 
@@ -40,9 +40,10 @@ def plain(value: Any) -> Any:
 
 def _as_sent(obj: Any) -> str:
     """JSON, as the provider sends objects to the API server (and valid YAML), one line per
-    field so that diffs read well; keys sorted. JSON also writes the 5 MB of CRDs in a fraction
-    of the time a YAML emitter takes."""
-    return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    field so that diffs read well; keys sorted. orjson writes the same text as
+    `json.dumps(indent=2, sort_keys=True, ensure_ascii=False)`, whose indenting encoder is pure
+    Python and took longer than the rest of the render on the 5 MB of CRDs."""
+    return orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
 
 
 def object_path(obj: dict[str, Any]) -> Path:
