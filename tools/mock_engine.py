@@ -164,11 +164,13 @@ def run_program(
     stack: str = "dev",
     preview: bool = False,
     program: Path = PROJECT_ROOT / "__main__.py",
+    project: str = PROJECT,
+    mocks: Optional[Recorder] = None,
 ) -> Run:
-    """Run `program` as `pulumi up` (or `preview`) would, against the mocks."""
-    recorder = Recorder()
+    """Run `program` (of `project`) as `pulumi up` (or `preview`) would, against `mocks`."""
+    recorder = mocks or Recorder()
     monitor = RecordingMonitor(recorder)
-    pulumi.runtime.set_mocks(recorder, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_mocks(recorder, project=project, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(config, secret_keys)
     # set_mocks made a root stack for tests that build resources directly; a program runs in a
     # stack of its own, which registers the exports as the engine's stack outputs.

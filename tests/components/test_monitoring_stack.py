@@ -47,7 +47,8 @@ def test_replicas_and_node_exporter(monitor, kube_prometheus):
         upstream = {(o["kind"], o["metadata"]["name"]) for o in kube_prometheus.objects}
         dropped = {k for k in upstream if k[1] == "node-exporter"} | {
             ("ServiceMonitor", "kube-scheduler"), ("ServiceMonitor", "kube-controller-manager")}
-        ours = {("Namespace", "monitoring"), ("Secret", "additional-scrape-configs")}
+        ours = {("Namespace", "monitoring"), ("Secret", "additional-scrape-configs"),
+                ("PersistentVolumeClaim", "grafana-storage")}
         assert set(found) - ours - {k for k in found if k[0] == "CustomResourceDefinition"} == upstream - dropped
         assert len([k for k in found if k[0] == "CustomResourceDefinition"]) == len(kube_prometheus.crd_files)
 
@@ -62,11 +63,17 @@ def test_every_object_goes_through_the_stack_provider_and_waits_for_setup(monito
         kube = monitor.mocks.kubernetes_objects()
         assert kube and all(r.provider and "::test-k8s::" in r.provider for r in kube)
         setup = {"kubernetes:core/v1:Namespace", "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"}
-        waiting = [r for r in kube if r.type not in setup and r.name != "demo-additional-scrape-configs"]
-        assert len(waiting) > 100
-        for r in waiting:
+        # Upstream's objects (named by the ConfigGroup after their namespace/name) wait for the
+        # namespace and the CRDs; the stack's own objects ("demo-...") for the namespace.
+        upstream = [r for r in kube if r.type not in setup and not r.name.startswith("demo-")]
+        ours = [r for r in kube if r.type not in setup and r.name.startswith("demo-")]
+        assert len(upstream) > 100 and ours
+        for r in upstream:
             names = {urn.rsplit("::", 1)[1] for urn in monitor.dependencies[r.type, r.name]}
             assert {"demo-namespace", "demo-crds"} <= names, r.name
+        for r in ours:
+            names = {urn.rsplit("::", 1)[1] for urn in monitor.dependencies[r.type, r.name]}
+            assert "demo-namespace" in names, r.name
 
     return registered(stack).apply(check)
 
