@@ -62,6 +62,14 @@ REQUIRED_OBJECTS = (
 )
 
 
+# The web UIs operators open, by the upstream Service and its port name (stack outputs).
+WEB_SERVICES = {
+    "prometheus": ("prometheus-k8s", "web"),
+    "alertmanager": ("alertmanager-main", "web"),
+    "grafana": ("grafana", "http"),
+}
+
+
 @dataclass(frozen=True)
 class KubePrometheus:
     """One kube-prometheus `manifests/` directory, checked once."""
@@ -108,7 +116,20 @@ class KubePrometheus:
                 f"{_KEY}: {root} lacks {', '.join(missing)}, which this program builds on; "
                 "use the kube-prometheus release the README pins, or update the transformations"
             )
-        return cls(root, namespace, namespace_file, tuple(crd_files), files, objects)
+        kp = cls(root, namespace, namespace_file, tuple(crd_files), files, objects)
+        missing = [
+            f"port {port} of Service {service}"
+            for service, port in WEB_SERVICES.values()
+            if not any(p.get("name") == port for p in kp.find("Service", service)["spec"].get("ports", []))
+        ]
+        if not kp.find("Prometheus", "k8s").get("spec", {}).get("serviceAccountName"):
+            missing.append("spec.serviceAccountName of Prometheus k8s")
+        if missing:
+            raise SettingsError(
+                f"{_KEY}: {root} lacks {', '.join(missing)}, which this program builds on; "
+                "use the kube-prometheus release the README pins, or update the transformations"
+            )
+        return kp
 
     def yaml_stream(self) -> str:
         """Every file but setup/'s as one YAML stream, in file order."""

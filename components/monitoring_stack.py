@@ -13,7 +13,7 @@ from components import grafana_access
 from components import transformations as t
 from components.alertmanager_config import configure_alertmanager
 from components.dashboards import Dashboard, dashboard_config_map, mount_dashboards
-from components.manifests import KubePrometheus
+from components.manifests import WEB_SERVICES, KubePrometheus
 from components.production import grafana_pvc, production_transformations
 from components.scrape_configs import node_scrape_configs
 from components.settings import WorkloadsSettings
@@ -46,13 +46,6 @@ class MonitoringStackArgs:
     workloads: WorkloadsSettings = WorkloadsSettings()  # storage, retention, placement, SecurityContextDeny
     kube_context: str | None = None  # for the ready-to-paste kubectl commands
 
-
-# The web UIs operators open, by the upstream Service and its port name.
-_WEB_SERVICES = {
-    "prometheus": ("prometheus-k8s", "web"),
-    "alertmanager": ("alertmanager-main", "web"),
-    "grafana": ("grafana", "http"),
-}
 
 
 def _wait_for(dependencies: Sequence[pulumi.Resource]):
@@ -175,7 +168,7 @@ class MonitoringStack(pulumi.ComponentResource):
         ns = args.namespace
         kubectl = f"kubectl --context {args.kube_context}" if args.kube_context else "kubectl"
         urls, port_forward = {}, {}
-        for app, (service, port_name) in _WEB_SERVICES.items():
+        for app, (service, port_name) in WEB_SERVICES.items():
             port = kp.service_port(service, port_name)
             urls[app] = f"http://{service}.{ns}.svc:{port}"
             port_forward[app] = f"{kubectl} -n {ns} port-forward svc/{service} {port}"

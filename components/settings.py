@@ -1119,6 +1119,31 @@ def _config_key(loc: tuple) -> str:
     return f"{PROJECT}:{path}"
 
 
+def _secret_setting(loc: tuple) -> bool:
+    """Whether a validation error's location names a SecretStr setting (its input is never shown)."""
+    from types import UnionType
+    from typing import Union, get_args, get_origin
+
+    def unwrap(annotation: Any) -> Any:
+        while get_origin(annotation) in (Union, UnionType, Annotated):
+            annotation = next(a for a in get_args(annotation) if a is not type(None))
+        return annotation
+
+    annotation: Any = Settings
+    for part in loc:
+        annotation = unwrap(annotation)
+        if isinstance(part, int) and get_origin(annotation) is list:
+            annotation = get_args(annotation)[0]
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            fields = {f.alias or n: f.annotation for n, f in annotation.model_fields.items()}
+            if part not in fields:
+                return False
+            annotation = fields[part]
+        else:
+            return False
+    return unwrap(annotation) is SecretStr
+
+
 def _one_line(error: ValidationError) -> str:
     first = error.errors(include_url=False)[0]
     key = _config_key(first["loc"])
@@ -1129,7 +1154,7 @@ def _one_line(error: ValidationError) -> str:
         message = "required; set it with `pulumi config set`"
     elif "input" in first and first["type"] not in ("value_error",):
         shown = first["input"]
-        if not isinstance(shown, (dict, list)) and "secret" not in key.lower():
+        if not isinstance(shown, (dict, list)) and not _secret_setting(first["loc"]):
             message += f" (got {shown!r})"
     if first["type"] == "value_error":
         message = message.removeprefix("Value error, ")

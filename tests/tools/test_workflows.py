@@ -1,0 +1,87 @@
+"""The GitHub Actions workflows: actionlint finds nothing in them (and does find a broken one),
+and the PR preview covers every cluster stack with the kube-prometheus release the tests use."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.settings import PROJECT, PROJECT_ROOT
+from tests.conftest import UPSTREAM
+from tests.prometheus_tools import require
+from tools.mock_engine import stack_config
+from tools.render_diff import stacks_in
+
+WORKFLOWS = sorted(p for p in (PROJECT_ROOT / ".github" / "workflows").iterdir() if p.suffix in (".yml", ".yaml"))
+PREVIEW = PROJECT_ROOT / ".github" / "workflows" / "preview.yml"
+STACKS = stacks_in(PROJECT_ROOT)
+
+
+def actionlint() -> str:
+    """actionlint from the venv's bin (the requirements install it there), else from PATH;
+    missing: skipped on a developer machine, a failure under CI."""
+    return shutil.which("actionlint", path=str(Path(sys.executable).parent)) or require("actionlint")
+
+
+def lint(*paths: Path, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [actionlint(), "-no-color", "-oneline", *map(str, paths)],
+        cwd=cwd, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_there_are_workflows():
+    assert PREVIEW in WORKFLOWS
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_actionlint_passes(workflow):
+    result = lint(workflow)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_reports_a_broken_workflow(tmp_path):
+    broken = tmp_path / ".github" / "workflows" / "broken.yml"
+    broken.parent.mkdir(parents=True)
+    broken.write_text(
+        "on: pull_request\n"
+        "jobs:\n"
+        "  diff:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    needs: render\n"  # no such job
+        "    steps:\n"
+        "      - run: echo ${{ github.shaa }}\n"  # no such property
+    )
+    result = lint(broken, cwd=tmp_path)
+    assert result.returncode == 1
+    assert 'needs job "render" which does not exist' in result.stdout, result.stdout
+    assert "property \"shaa\" is not defined" in result.stdout, result.stdout
+
+
+def preview_workflow() -> dict:
+    # YAML 1.1 reads the `on:` key as True; what matters here is under `jobs` and `env`.
+    return yaml.safe_load(PREVIEW.read_text())
+
+
+def test_preview_runs_for_every_cluster_stack():
+    """A new Pulumi.<stack>.yaml needs its matrix entry (and its kubeconfig secret)."""
+    matrix = preview_workflow()["jobs"]["preview"]["strategy"]["matrix"]["include"]
+    assert sorted(entry["stack"] for entry in matrix) == sorted(STACKS)
+    secrets = [entry["kubeconfig-secret"] for entry in matrix]
+    assert len(set(secrets)) == len(secrets)
+
+
+def test_one_kube_prometheus_release_everywhere():
+    """The workflow fetches the release the tests run against and every configured manifests
+    path names: an upgrade that misses one of them fails here."""
+    version = preview_workflow()["env"]["KUBE_PROMETHEUS_VERSION"]
+    assert version in UPSTREAM.parts
+    for stack, stack_file in STACKS.items():
+        config, _ = stack_config(stack_file)
+        configured = config.get(f"{PROJECT}:kubePrometheus")
+        if configured and "manifests" in yaml.safe_load(configured):
+            assert version in Path(yaml.safe_load(configured)["manifests"]).parts, stack
