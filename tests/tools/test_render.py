@@ -103,23 +103,6 @@ def test_program_survives_preview_unknowns(run_stack, dev_stack_file):
     assert run.outputs["namespace"] == "monitoring"
 
 
-def test_kubeconfig_secret_never_appears_in_clear(write_stack, tmp_path, run_stack):
-    marker = "MARKER-kubeconfig-7f3a"
-    stack = write_stack({"kubernetes:context": None, "kubernetes:kubeconfig": {"secure": "AAAA"}})
-    out = tmp_path / "secret"
-    assert main(["--config", str(stack), "--out", str(out)]) == 0
-    # The render cannot decrypt `secure:` values; give the engine a real marker instead.
-    from tools.mock_engine import run_program, stack_config
-    config, secret_keys = stack_config(stack)
-    config["kubernetes:kubeconfig"] = marker
-    run = run_program(config, secret_keys)
-    provider = next(r for r in run.recorder.resources if r.type == "pulumi:providers:kubernetes")
-    from pulumi.runtime import rpc
-    assert rpc.is_rpc_secret(provider.inputs["kubeconfig"])
-    assert marker not in json.dumps(run.outputs)
-    assert all(marker not in json.dumps(r.inputs) for r in run.recorder.kubernetes_objects())
-
-
 BAD_INPUTS = [
     ({"pks-monitoring:prometheus": {"replicas": -1}}, "pks-monitoring:prometheus.replicas"),
     ({"pks-monitoring:prometheus": {"replicas": "two"}}, "pks-monitoring:prometheus.replicas"),
