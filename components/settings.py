@@ -283,6 +283,29 @@ LabelValue = Annotated[str, Field(pattern=rf"^({_LABEL_NAME})?$")]
 PROMETHEUS_DURATION_UNITS = ("y", "w", "d", "h", "m", "s", "ms")
 
 
+def prometheus_duration(value: str) -> str:
+    """`value` if it is a Prometheus duration (30s, 1m, 1h30m), else a ValueError saying so."""
+    # Prometheus' own syntax (model.ParseDuration): <number><unit> parts, largest unit first.
+    problem = ValueError(
+        f"{value!r} is not a Prometheus duration; write a positive number with a unit, "
+        "largest unit first: 30s, 1m, 1h30m (units: y w d h m s ms)"
+    )
+    units = PROMETHEUS_DURATION_UNITS
+    rest, last, total = value, -1, 0
+    while rest:
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        number, rest = rest[:digits], rest[digits:]
+        unit = "ms" if rest.startswith("ms") else rest[:1]
+        rest = rest[len(unit):]
+        position = units.index(unit) if number and unit in units else -1
+        if position <= last:
+            raise problem
+        last, total = position, total + int(number)
+    if not total:
+        raise problem
+    return value
+
+
 class KeyReference(_Model):
     """A key of a ConfigMap or Secret in the app's namespace (prometheus-operator reads it)."""
 
@@ -373,26 +396,8 @@ class AppSettings(_Model):
 
     @field_validator("interval")
     @classmethod
-    def _prometheus_duration(cls, value: str) -> str:
-        # Prometheus' own syntax (model.ParseDuration): <number><unit> parts, largest unit first.
-        problem = ValueError(
-            f"{value!r} is not a Prometheus duration; write a positive number with a unit, "
-            "largest unit first: 30s, 1m, 1h30m (units: y w d h m s ms)"
-        )
-        units = PROMETHEUS_DURATION_UNITS
-        rest, last, total = value, -1, 0
-        while rest:
-            digits = len(rest) - len(rest.lstrip("0123456789"))
-            number, rest = rest[:digits], rest[digits:]
-            unit = "ms" if rest.startswith("ms") else rest[:1]
-            rest = rest[len(unit):]
-            position = units.index(unit) if number and unit in units else -1
-            if position <= last:
-                raise problem
-            last, total = position, total + int(number)
-        if not total:
-            raise problem
-        return value
+    def _interval(cls, value: str) -> str:
+        return prometheus_duration(value)
 
     @model_validator(mode="after")
     def _tls_over_https(self) -> "AppSettings":
@@ -550,7 +555,7 @@ class AppAlertSettings(_Model):
     @field_validator("window", "target_down_for", "heap_usage_for", "http5xx_for", "gc_pause_for")
     @classmethod
     def _prometheus_duration(cls, value: str) -> str:
-        return AppSettings._prometheus_duration(value)  # the same syntax as an app's interval
+        return prometheus_duration(value)  # the same syntax as an app's interval
 
 
 # --- Alertmanager routing (components/alertmanager_config.py) ------------------------------------
@@ -716,7 +721,7 @@ class AlertingSettings(_Model):
     @classmethod
     def _duration(cls, value: Optional[str]) -> Optional[str]:
         # Alertmanager's timers take Prometheus' duration syntax.
-        return None if value is None else AppSettings._prometheus_duration(value)
+        return None if value is None else prometheus_duration(value)
 
     @model_validator(mode="after")
     def _routes_name_receivers(self) -> "AlertingSettings":
@@ -954,7 +959,7 @@ class RetentionSettings(_Model):
     @field_validator("time")
     @classmethod
     def _duration(cls, value: str) -> str:
-        return AppSettings._prometheus_duration(value)
+        return prometheus_duration(value)
 
     @field_validator("size")
     @classmethod

@@ -10,9 +10,9 @@ from hypothesis import given, settings as hypothesis_settings, strategies as st
 from components.manifests import load_documents
 from components.settings import (
     PROMETHEUS_SIZE,
-    AppSettings,
     RetentionSettings,
     Settings,
+    prometheus_duration,
     quantity_value,
 )
 from tests.components.test_settings import BASE, assert_one_line_error
@@ -134,7 +134,7 @@ def accepted(validate, value: str) -> bool:
 
 
 def is_duration(value: str) -> bool:
-    return accepted(AppSettings._prometheus_duration, value)
+    return accepted(prometheus_duration, value)
 
 
 def is_size(value: str) -> bool:

@@ -25,7 +25,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import yaml
 from pulumi.runtime import rpc
 
 from components.settings import MANIFESTS_ENV, PROJECT_ROOT
