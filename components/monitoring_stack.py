@@ -47,9 +47,8 @@ class MonitoringStackArgs:
     kube_context: str | None = None  # for the ready-to-paste kubectl commands
 
 
-
 def _wait_for(dependencies: Sequence[pulumi.Resource]):
-    """Every object of the ConfigGroup waits for the CRDs and the namespace to exist."""
+    """Every object of the ConfigGroup waits for `dependencies` (the namespace, the CRDs...)."""
 
     def wait(obj: dict[str, Any], opts: pulumi.ResourceOptions) -> None:
         opts.depends_on = list(dependencies)
