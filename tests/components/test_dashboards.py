@@ -34,6 +34,7 @@ from tests.prometheus_tools import (
     run_tool,
     start_prometheus,
 )
+from tests.components.test_settings import one_line_error
 from tests.schema_validation import validate_core
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "micrometer_metrics.txt"
@@ -114,12 +115,7 @@ def test_loads_every_json_file_sorted_and_keeps_the_text(tmp_path):
 )
 def test_bad_dashboard_is_one_line_naming_the_file(tmp_path, files, bad, words):
     write(tmp_path, files)
-    with pytest.raises(SettingsError) as caught:
-        d.load_dashboards(tmp_path)
-    message = str(caught.value)
-    assert "\n" not in message
-    assert message.startswith(f"{tmp_path / bad}: "), message
-    assert words in message, message
+    message = one_line_error(lambda: d.load_dashboards(tmp_path), str(tmp_path / bad), words)
     if "also the" in message:
         assert message.endswith(f"of {tmp_path / 'a.json'}; give each dashboard its own "
                                 f"{'uid' if 'uid' in words else 'title'}"), message

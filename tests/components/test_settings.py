@@ -59,11 +59,16 @@ def test_bad_input_is_one_line_naming_the_key(change, key, words):
 
 
 def assert_one_line_error(raw: dict, key: str, words: str) -> str:
+    return one_line_error(lambda: Settings.from_raw(raw), key, words)
+
+
+def one_line_error(call, key: str, words: str) -> str:
+    """`call()` raises a SettingsError of one line that starts with `key:` and says `words`."""
     with pytest.raises(SettingsError) as caught:
-        Settings.from_raw(raw)
+        call()
     message = str(caught.value)
     assert "\n" not in message
-    assert message.startswith(f"{key}:"), message
+    assert message.startswith(f"{key}: "), message
     assert words in message, message
     return message
 
