@@ -5,42 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-import yaml
-
+from components.kube_yaml import load_documents, read_objects
 from components.settings import PROJECT, SettingsError
 
 _CRD_DOCUMENT = re.compile(r"^kind:\s*CustomResourceDefinition\s*$", re.MULTILINE)
 _KEY = f"{PROJECT}:kubePrometheus.manifests"
-
-
-class ManifestLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """YAML 1.1 safe loading as the Kubernetes provider does it.
-
-    The prometheus-operator CRDs hold the plain scalar `=` (a label-matcher enum). PyYAML resolves
-    it to the YAML 1.1 "value" tag, which its safe loader refuses; the provider's Go YAML decoder
-    reads it as the string "=". So do we.
-    """
-
-
-ManifestLoader.add_constructor(
-    "tag:yaml.org,2002:value", yaml.constructor.SafeConstructor.construct_yaml_str
-)
-
-
-def load_documents(text: str) -> list[dict[str, Any]]:
-    """All non-empty documents of a YAML stream, as the provider's `kubernetes:yaml:decode`."""
-    return [doc for doc in yaml.load_all(text, Loader=ManifestLoader) if doc]
-
-
-def iter_objects(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """The objects of a document, with `*List` kinds expanded to their items."""
-    if str(document.get("kind", "")).endswith("List"):
-        for item in document.get("items") or []:
-            yield from iter_objects(item)
-    else:
-        yield document
 
 
 def _namespace_object(path: Path) -> dict[str, Any] | None:
@@ -103,12 +74,7 @@ class KubePrometheus:
                 "point the key at manifests/ of the pinned kube-prometheus tag"
             )
         namespace = _namespace_object(namespace_file)["metadata"]["name"]
-        objects = tuple(
-            obj
-            for path in files
-            for document in load_documents(path.read_text())
-            for obj in iter_objects(document)
-        )
+        objects = tuple(read_objects(files))
         found = {(o.get("kind"), o.get("metadata", {}).get("name")) for o in objects}
         missing = [f"{kind} {name}" for kind, name in REQUIRED_OBJECTS if (kind, name) not in found]
         if missing:

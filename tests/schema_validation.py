@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 import kubernetes_validate
 
-from components.manifests import load_documents
+from components.kube_yaml import load_documents
 from tools.mock_engine import SECRET_PLACEHOLDER
 
 # Schemas of this Kubernetes minor (kubernetes-validate ships 1.25 to 1.37). Every kind the stack

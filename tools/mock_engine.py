@@ -2,7 +2,8 @@
 
 The mocks stand in for the Kubernetes provider as it behaves: `kubernetes:yaml:decode` parses
 YAML as the provider's decoder does (the `=` scalar included), a `yaml/v2` ConfigGroup expands its
-files into the objects the provider would create, and every resource's state is its inputs.
+files into the objects the provider would create (in a process of its own, as the provider does),
+and every resource's state is its inputs.
 Secrets stay wrapped as the engine sends them, so whoever writes them out can tell which they are.
 """
 from __future__ import annotations
@@ -19,8 +20,9 @@ from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from components.manifests import iter_objects, load_documents
+from components.kube_yaml import load_documents
 from components.settings import PROJECT, PROJECT_ROOT, SECRET_PLACEHOLDER
+from tools.yaml_objects import read_objects_elsewhere
 
 
 @dataclass
@@ -57,20 +59,18 @@ class Recorder(mocks.Mocks):
         """What the provider does for a yaml/v2 component: one child per object in its files."""
         files = args.inputs.get("files") or [args.inputs["file"]]
         names = []
-        for path in files:
-            for document in load_documents(Path(path).read_text()):
-                for obj in iter_objects(document):
-                    group_version = obj["apiVersion"] if "/" in obj["apiVersion"] else f"core/{obj['apiVersion']}"
-                    self.resources.append(
-                        Registration(
-                            f"kubernetes:{group_version}:{obj['kind']}",
-                            f"{args.name}:{obj['metadata']['name']}",
-                            obj,
-                            args.provider,
-                            True,
-                        )
-                    )
-                    names.append(obj["metadata"]["name"])
+        for obj in read_objects_elsewhere(files):
+            group_version = obj["apiVersion"] if "/" in obj["apiVersion"] else f"core/{obj['apiVersion']}"
+            self.resources.append(
+                Registration(
+                    f"kubernetes:{group_version}:{obj['kind']}",
+                    f"{args.name}:{obj['metadata']['name']}",
+                    obj,
+                    args.provider,
+                    True,
+                )
+            )
+            names.append(obj["metadata"]["name"])
         return names
 
     def kubernetes_objects(self) -> list[Registration]:

@@ -7,7 +7,7 @@ import re
 import pytest
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
-from components.manifests import load_documents
+from components.kube_yaml import load_documents
 from components.settings import (
     PROMETHEUS_SIZE,
     RetentionSettings,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.manifests import load_documents
+from components.kube_yaml import load_documents
 from components.settings import PROJECT_ROOT
 from tests.schema_validation import (
     crd_schemas,

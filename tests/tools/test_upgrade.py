@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from components.manifests import REQUIRED_OBJECTS, KubePrometheus, iter_objects, load_documents
+from components.kube_yaml import iter_objects, load_documents
+from components.manifests import REQUIRED_OBJECTS, KubePrometheus
 from components.settings import MANIFESTS_ENV
 from tools.render import main
 
