@@ -3,7 +3,8 @@
     python -m tools.bench [--runs N] [--apps-config FILE --apps N]
 
 Each measurement runs N times (default 5), every run a fresh `sys.executable` subprocess, and
-reports median/min/max wall seconds and the child's peak RSS (ru_maxrss from os.wait4), in MB:
+reports median/min/max wall seconds and the child's peak RSS (ru_maxrss from os.wait4: the
+largest of the child and the processes it waited for, such as the mock provider's), in MB:
 
   dev render     `python -m tools.render --stack dev --out TMP`, the whole command.
   naive program  the same mocks, but ALL of manifests/ (setup/ CRDs included) through ONE

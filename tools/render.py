@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import gc
 import shutil
 import sys
 from pathlib import Path
@@ -121,4 +122,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # One short run that allocates some 20k Outputs and asyncio futures: the cyclic collector
+    # spent about a quarter of the dev render walking them, to free a few MB that exit frees
+    # anyway (measured: 1.2 s of 4.3 s, and +8 MB peak RSS without it).
+    gc.disable()
     sys.exit(main())
