@@ -74,6 +74,8 @@ class MonitoringStack(pulumi.ComponentResource):
             t.drop_node_exporter,
             partial(t.set_replicas, kind="Prometheus", name="k8s", replicas=args.prometheus_replicas),
             partial(t.set_replicas, kind="Alertmanager", name="main", replicas=args.alertmanager_replicas),
+            partial(t.drop_disruption_budget, name="prometheus-k8s", replicas=args.prometheus_replicas),
+            partial(t.drop_disruption_budget, name="alertmanager-main", replicas=args.alertmanager_replicas),
             t.grant_node_discovery,
             partial(t.use_additional_scrape_configs, secret=SCRAPE_CONFIGS_SECRET, key=SCRAPE_CONFIGS_KEY),
             partial(mount_dashboards, dashboards=args.dashboards),

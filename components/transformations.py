@@ -18,6 +18,11 @@ def _is_list(obj: Manifest) -> bool:
     return str(obj.get("kind", "")).endswith("List")
 
 
+def is_object(obj: Manifest, kind: str, name: str) -> bool:
+    """`obj` is the upstream object `kind` `name`: what a transformation acts on."""
+    return obj.get("kind") == kind and (obj.get("metadata") or {}).get("name") == name
+
+
 def _labels(obj: Manifest) -> dict[str, str]:
     return (obj.get("metadata") or {}).get("labels") or {}
 
@@ -28,9 +33,21 @@ def _drop(obj: Manifest) -> None:
     obj.update({"apiVersion": "v1", "kind": "List", "items": []})
 
 
+def drop_disruption_budget(obj: Manifest, *, name: str, replicas: int) -> None:
+    """No PodDisruptionBudget `name` in front of a single replica.
+
+    Upstream's budgets are written for its replica counts (Prometheus 2, Alertmanager 3), and
+    kube-prometheus only creates them for more than one replica. In front of one Prometheus,
+    `minAvailable: 1` allows no eviction at all: `kubectl drain` (and so `tkgi upgrade-cluster`)
+    would wait on that pod until it gives up.
+    """
+    if replicas < 2 and is_object(obj, "PodDisruptionBudget", name):
+        _drop(obj)
+
+
 def set_replicas(obj: Manifest, *, kind: str, name: str, replicas: int) -> None:
     """`spec.replicas` of one object (the Prometheus `k8s` or Alertmanager `main` resource)."""
-    if obj.get("kind") == kind and obj.get("metadata", {}).get("name") == name:
+    if is_object(obj, kind, name):
         obj.setdefault("spec", {})["replicas"] = replicas
 
 
@@ -73,7 +90,7 @@ def rename_namespace(obj: Manifest, *, old: str, new: str) -> None:
         return value
 
     renamed = rename(obj)
-    if renamed.get("kind") == "Namespace" and renamed["metadata"].get("name") == old:
+    if is_object(renamed, "Namespace", old):
         renamed["metadata"]["name"] = new
     obj.clear()
     obj.update(renamed)
@@ -85,7 +102,7 @@ def grant_node_discovery(obj: Manifest) -> None:
     Upstream grants only `get nodes/metrics`; Kubernetes node discovery (the node-exporter job
     of the additional scrape configs) is refused without list/watch on `nodes`.
     """
-    if obj.get("kind") == "ClusterRole" and obj.get("metadata", {}).get("name") == "prometheus-k8s":
+    if is_object(obj, "ClusterRole", "prometheus-k8s"):
         rule = {"apiGroups": [""], "resources": ["nodes"], "verbs": ["list", "watch"]}
         if rule not in obj.setdefault("rules", []):
             obj["rules"].append(rule)
@@ -97,7 +114,7 @@ def use_additional_scrape_configs(obj: Manifest, *, secret: str, key: str) -> No
     prometheus-operator watches that Secret and reloads Prometheus when it changes: no pod is
     deleted by hand.
     """
-    if obj.get("kind") == "Prometheus" and obj.get("metadata", {}).get("name") == "k8s":
+    if is_object(obj, "Prometheus", "k8s"):
         obj.setdefault("spec", {})["additionalScrapeConfigs"] = {"name": secret, "key": key}
 
 

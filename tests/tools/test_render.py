@@ -38,6 +38,8 @@ def test_dev_render_layout_and_content(dev_render):
     assert "k8s/_cluster/Namespace_monitoring.yaml" in files
     assert read(dev_render, "k8s/monitoring/Prometheus_k8s.yaml")["spec"]["replicas"] == 1
     assert read(dev_render, "k8s/monitoring/Alertmanager_main.yaml")["spec"]["replicas"] == 1
+    # A budget in front of one replica would block every node drain.
+    assert not [n for n in files if "PodDisruptionBudget_prometheus-k8s" in n or "PodDisruptionBudget_alertmanager-main" in n]
     names = set(files)
     assert not [n for n in names if n.endswith("_node-exporter.yaml")]  # DaemonSet, Service, ServiceMonitor...
     rule = read(dev_render, "k8s/monitoring/PrometheusRule_node-exporter-rules.yaml")
@@ -68,13 +70,16 @@ def test_render_is_byte_identical_across_runs(dev_render, tmp_path):
     assert main(["--stack", "dev", "--out", str(tmp_path / "third"), "--diff", str(dev_render)]) == 0
 
 
-def test_replicas_change_shows_only_in_prometheus(dev_render, write_stack, tmp_path, capsys):
+def test_replicas_change_shows_only_in_prometheus_and_its_disruption_budget(dev_render, write_stack, tmp_path, capsys):
     stack = write_stack({"pks-monitoring:prometheus": {"replicas": 2}})
     out = tmp_path / "replicas"
     assert main(["--config", str(stack), "--out", str(out), "--diff", str(dev_render)]) == 1
     changes = capsys.readouterr().out
     old, new = tree(dev_render), tree(out)
-    assert set(old) == set(new)
+    # With two replicas, upstream's budget comes back: one may be evicted, one stays.
+    budget = "k8s/monitoring/PodDisruptionBudget_prometheus-k8s.yaml"
+    assert set(new) - set(old) == {budget} and set(old) <= set(new)
+    assert json.loads(new[budget])["spec"]["minAvailable"] == 1
     assert [name for name in old if old[name] != new[name]] == ["k8s/monitoring/Prometheus_k8s.yaml"]
     assert '-    "replicas": 1,\n+    "replicas": 2,\n' in changes
 
