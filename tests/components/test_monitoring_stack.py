@@ -8,7 +8,6 @@ import yaml
 from pulumi.runtime import rpc
 
 from components.monitoring_stack import MonitoringStack, MonitoringStackArgs, NodeScrape
-from components.scrape_configs import node_scrape_configs
 from tools.render import plain
 
 
@@ -93,7 +92,8 @@ def test_outputs_point_at_the_upstream_services(monitor, kube_prometheus):
 
 @pulumi.runtime.test
 def test_scrape_wiring_and_platform_patch(monitor, kube_prometheus):
-    node = NodeScrape(port=9101, static_targets=({"name": "pks-api", "address": "10.0.0.5"},))
+    node = NodeScrape(port=9101, static_targets=({"name": "pks-api", "address": "10.0.0.5"},),
+                      file_sd_files=("/etc/prometheus/file_sd/bosh-vms.json",))
     stack = build(kube_prometheus, node_scrape=node)
 
     def check(_):
@@ -103,7 +103,30 @@ def test_scrape_wiring_and_platform_patch(monitor, kube_prometheus):
         # Secret data stays a Pulumi secret; unwrapped here to check what Prometheus will read.
         string_data = rpc.unwrap_rpc_secret(secret.inputs["stringData"])
         jobs = yaml.safe_load(string_data["prometheus-additional.yaml"])
-        assert jobs == node_scrape_configs(9101, node.static_targets)
+        # Both jobs label targets as upstream's node-exporter ServiceMonitor does (job
+        # "node-exporter", instance = node or VM name), so the upstream node alerts and dashboards
+        # work unchanged.
+        assert jobs == [
+            {
+                "job_name": "node-exporter",
+                "kubernetes_sd_configs": [{"role": "node"}],
+                "relabel_configs": [
+                    {"source_labels": ["__meta_kubernetes_node_address_InternalIP"], "regex": "(.+)",
+                     "replacement": "${1}:9101", "target_label": "__address__"},
+                    {"source_labels": ["__meta_kubernetes_node_name"], "target_label": "instance"},
+                ],
+            },
+            {
+                "job_name": "node-exporter-vms",
+                "relabel_configs": [
+                    {"target_label": "job", "replacement": "node-exporter"},
+                    {"source_labels": ["name"], "regex": "(.+)", "target_label": "instance"},
+                    {"regex": "name", "action": "labeldrop"},
+                ],
+                "static_configs": [{"targets": ["10.0.0.5:9101"], "labels": {"name": "pks-api"}}],
+                "file_sd_configs": [{"files": ["/etc/prometheus/file_sd/bosh-vms.json"]}],
+            },
+        ]
         assert found["Prometheus", "k8s"]["spec"]["additionalScrapeConfigs"] == {
             "name": "additional-scrape-configs", "key": "prometheus-additional.yaml"}
         assert {"apiGroups": [""], "resources": ["nodes"], "verbs": ["list", "watch"]} in found["ClusterRole", "prometheus-k8s"]["rules"]

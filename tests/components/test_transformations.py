@@ -27,6 +27,27 @@ def test_set_replicas_changes_only_the_named_object(kube_prometheus):
     assert other == before
 
 
+def test_a_single_replica_loses_its_disruption_budget_and_two_keep_it(kube_prometheus):
+    budget = kube_prometheus.find("PodDisruptionBudget", "prometheus-k8s")
+    assert budget["spec"]["minAvailable"] == 1  # upstream's: no eviction at all with one pod
+    one = copy.deepcopy(budget)
+    t.drop_disruption_budget(one, name="prometheus-k8s", replicas=1)
+    assert one == {"apiVersion": "v1", "kind": "List", "items": []}
+    two = copy.deepcopy(budget)
+    t.drop_disruption_budget(two, name="prometheus-k8s", replicas=2)
+    assert two == budget
+
+
+def test_drop_disruption_budget_leaves_other_budgets_and_kinds_alone(kube_prometheus):
+    others = [copy.deepcopy(kube_prometheus.find("PodDisruptionBudget", "prometheus-adapter")),
+              copy.deepcopy(kube_prometheus.find("Prometheus", "k8s")),
+              manifest(kind="ConfigMap", name="prometheus-k8s")]
+    for obj in others:
+        before = copy.deepcopy(obj)
+        t.drop_disruption_budget(obj, name="prometheus-k8s", replicas=1)
+        assert obj == before
+
+
 def test_drop_node_exporter_keeps_its_prometheus_rule(kube_prometheus):
     node_objects = [
         copy.deepcopy(o)
@@ -110,12 +131,24 @@ def test_lists_are_left_for_their_items():
 names = st.from_regex(r"[a-z][a-z0-9-]{0,20}", fullmatch=True)
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=30))
 values = st.recursive(scalars, lambda c: st.lists(c, max_size=3) | st.dictionaries(names, c, max_size=3), max_leaves=10)
-kinds = st.sampled_from(["ConfigMap", "Deployment", "Service", "Prometheus", "Alertmanager", "PrometheusRule", "Secret"])
+kinds = st.sampled_from(["ConfigMap", "Deployment", "Service", "Prometheus", "Alertmanager", "PrometheusRule",
+                         "Secret", "ClusterRole", "ClusterRoleBinding", "ServiceMonitor"])
+# The objects the transformations change, and lookalikes sharing their kind or name: random names
+# alone would almost never hit a target, and the tests would only ever check the "untouched" half.
+PROMETHEUS = ("Prometheus", "k8s")
+PROMETHEUS_ROLE = ("ClusterRole", "prometheus-k8s")
+LOOKALIKES = [("Prometheus", "prometheus-k8s"), ("ClusterRole", "k8s"), ("Alertmanager", "k8s"),
+              ("ClusterRoleBinding", "prometheus-k8s"), ("Role", "prometheus-k8s")]
+identities = st.one_of(st.sampled_from([PROMETHEUS, PROMETHEUS_ROLE]), st.sampled_from(LOOKALIKES), st.tuples(kinds, names))
 objects = st.builds(
-    lambda kind, name, ns, app, body: {**manifest(kind, name, ns, {"app.kubernetes.io/name": app}), "spec": body},
-    kinds, names, names, st.sampled_from(["grafana", "prometheus", "node-exporter", "kube-state-metrics"]),
+    lambda identity, ns, app, body: {**manifest(*identity, ns, {"app.kubernetes.io/name": app}), "spec": body},
+    identities, names, st.sampled_from(["grafana", "prometheus", "node-exporter", "kube-state-metrics"]),
     st.dictionaries(names, values, max_size=4),
 )
+
+
+def identity(obj) -> tuple[str, str]:
+    return obj["kind"], obj["metadata"]["name"]
 
 
 @settings(max_examples=300)
@@ -123,8 +156,9 @@ objects = st.builds(
 def test_set_replicas_touches_only_its_object(obj):
     before = copy.deepcopy(obj)
     t.set_replicas(obj, kind="Prometheus", name="k8s", replicas=3)
-    if (before["kind"], before["metadata"]["name"]) == ("Prometheus", "k8s"):
-        before["spec"]["replicas"] = 3
+    if identity(before) == PROMETHEUS:
+        assert obj["spec"].pop("replicas") == 3
+        before["spec"].pop("replicas", None)  # a generated spec may hold one already
     assert obj == before
 
 
@@ -210,6 +244,8 @@ def test_scrape_wiring_touches_only_its_objects(obj):
     before = copy.deepcopy(obj)
     t.grant_node_discovery(obj)
     t.use_additional_scrape_configs(obj, secret="s", key="k")
-    if (before["kind"], before["metadata"]["name"]) == ("Prometheus", "k8s"):
-        before["spec"]["additionalScrapeConfigs"] = {"name": "s", "key": "k"}
+    if identity(before) == PROMETHEUS:
+        assert obj["spec"].pop("additionalScrapeConfigs") == {"name": "s", "key": "k"}
+    if identity(before) == PROMETHEUS_ROLE:
+        assert obj.pop("rules") == [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["list", "watch"]}]
     assert obj == before
