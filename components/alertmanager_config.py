@@ -23,6 +23,7 @@ import yaml
 
 from components.manifests import KubePrometheus
 from components.settings import PROJECT, AlertingSettings, AlertReceiver, SettingsError
+from components.transformations import is_object
 
 SECRET = "alertmanager-main"  # the Secret the Alertmanager `main` resource reads its config from
 CONFIG_KEY = "alertmanager.yaml"
@@ -35,7 +36,7 @@ _MANIFESTS_KEY = f"{PROJECT}:kubePrometheus.manifests"
 def upstream_config(kube_prometheus: KubePrometheus) -> dict[str, Any]:
     """The Alertmanager config of the upstream `alertmanager-main` Secret, parsed."""
     secret = next(
-        (o for o in kube_prometheus.objects if o.get("kind") == "Secret" and o["metadata"]["name"] == SECRET),
+        (o for o in kube_prometheus.objects if is_object(o, "Secret", SECRET)),
         None,
     )
     text = ((secret or {}).get("stringData") or {}).get(CONFIG_KEY)
@@ -165,5 +166,5 @@ def configure_alertmanager(obj: dict[str, Any], *, config_text: pulumi.Input[str
     `alertmanager_secret_text`); the ConfigFile passes the object's fields to the Secret resource
     as inputs. Put it after every transformation that walks values (it hides the text from them).
     """
-    if obj.get("kind") == "Secret" and obj.get("metadata", {}).get("name") == SECRET:
+    if is_object(obj, "Secret", SECRET):
         obj["stringData"] = {CONFIG_KEY: config_text}

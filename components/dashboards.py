@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from components.settings import PROJECT, PROJECT_ROOT, SettingsError
-from components.transformations import Manifest
+from components.manifests import GRAFANA, grafana_container
+from components.transformations import Manifest, is_object
 
 DASHBOARDS_DIR = PROJECT_ROOT / "dashboards"
 # The folder upstream's dashboard provider reads; each dashboard is a directory below it.
 PROVIDER_PATH = "/grafana-dashboard-definitions/0"
 CONFIG_MAP_PREFIX = "grafana-dashboard-"
 CHECKSUM_ANNOTATION = "checksum/dashboards"
-GRAFANA = "grafana"  # the upstream Deployment and its container
 
 # The file name names the ConfigMap and the volume `grafana-dashboard-<name>`; a volume name is a
 # DNS-1123 label (at most 63 characters), which leaves 45 for the name.
@@ -176,15 +176,10 @@ def mount_dashboards(obj: Manifest, *, dashboards: Sequence[Dashboard]) -> None:
     Grafana reads provisioned dashboards at start-up; the pod-template annotation carries their
     checksum, so a changed dashboard changes the template and Kubernetes rolls Grafana.
     """
-    if not dashboards or obj.get("kind") != "Deployment" or obj.get("metadata", {}).get("name") != GRAFANA:
+    if not dashboards or not is_object(obj, "Deployment", GRAFANA):
         return
     pod = obj["spec"]["template"]
-    container = next((c for c in pod["spec"].get("containers", []) if c.get("name") == GRAFANA), None)
-    if container is None:
-        raise SettingsError(
-            f"{PROJECT}:kubePrometheus.manifests: the grafana Deployment has no container named "
-            "grafana to mount the dashboards in; use the kube-prometheus release the README pins"
-        )
+    container = grafana_container(obj)
     for dashboard in dashboards:
         volume = dashboard.config_map_name
         pod["spec"].setdefault("volumes", []).append({"configMap": {"name": volume}, "name": volume})

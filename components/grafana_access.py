@@ -27,22 +27,14 @@ from typing import Any, Optional
 import pulumi
 from pydantic import SecretStr
 
-from components.manifests import KubePrometheus
+from components.manifests import GRAFANA, GRAFANA_HTTP_PORT, GRAFANA_LABELS, KubePrometheus, grafana_container
 from components.settings import PROJECT, GrafanaExposeSettings, GrafanaSettings, SettingsError
-from components.transformations import Manifest, Transformation
+from components.transformations import Manifest, Transformation, is_object
 
-NAME = "grafana"  # the upstream Deployment, container, Service and NetworkPolicy
-HTTP_PORT_NAME = "http"  # Grafana's container port and Service port
 ADMIN_SECRET = "grafana-admin"
 ADMIN_USER_KEY = "admin-user"
 ADMIN_PASSWORD_KEY = "admin-password"
 _ADMIN_ENV = {"GF_SECURITY_ADMIN_USER": ADMIN_USER_KEY, "GF_SECURITY_ADMIN_PASSWORD": ADMIN_PASSWORD_KEY}
-# The upstream Service's selector: the objects the stack adds for Grafana carry the same labels.
-_LABELS = {
-    "app.kubernetes.io/component": "grafana",
-    "app.kubernetes.io/name": "grafana",
-    "app.kubernetes.io/part-of": "kube-prometheus",
-}
 # The label the API server sets on every namespace (Kubernetes >= 1.21) to its name.
 _NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 _ANY_IPV4 = "0.0.0.0/0"
@@ -72,7 +64,7 @@ def grafana_admin_secret_args(namespace: str, access: GrafanaAccessArgs) -> dict
     The password is a Pulumi secret from here on: encrypted in the state, masked in diffs.
     """
     return {
-        "metadata": {"name": ADMIN_SECRET, "namespace": namespace, "labels": dict(_LABELS)},
+        "metadata": {"name": ADMIN_SECRET, "namespace": namespace, "labels": dict(GRAFANA_LABELS)},
         "type": "Opaque",
         "string_data": {
             ADMIN_USER_KEY: access.admin_user,
@@ -86,10 +78,10 @@ def grafana_ingress(namespace: str, expose: GrafanaExposeSettings) -> Optional[M
     is not exposed through one."""
     if expose.type != "Ingress":
         return None
-    metadata: dict[str, Any] = {"name": NAME, "namespace": namespace, "labels": dict(_LABELS)}
+    metadata: dict[str, Any] = {"name": GRAFANA, "namespace": namespace, "labels": dict(GRAFANA_LABELS)}
     if expose.annotations:
         metadata["annotations"] = dict(expose.annotations)
-    backend = {"service": {"name": NAME, "port": {"name": HTTP_PORT_NAME}}}
+    backend = {"service": {"name": GRAFANA, "port": {"name": GRAFANA_HTTP_PORT}}}
     spec: dict[str, Any] = {
         "rules": [
             {
@@ -105,24 +97,11 @@ def grafana_ingress(namespace: str, expose: GrafanaExposeSettings) -> Optional[M
     return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": metadata, "spec": spec}
 
 
-def _is(obj: Manifest, kind: str) -> bool:
-    return obj.get("kind") == kind and (obj.get("metadata") or {}).get("name") == NAME
-
-
-def _named(items: list[dict[str, Any]], name: str, where: str) -> dict[str, Any]:
-    found = next((item for item in items if item.get("name") == name), None)
-    if found is None:
-        # An upstream change, not bad input: say where instead of failing with a KeyError.
-        raise ValueError(f"{where} has no entry named {name!r}; update components/grafana_access.py")
-    return found
-
-
 def use_admin_secret(obj: Manifest) -> None:
     """The `grafana` container takes its admin user and password from the `grafana-admin` Secret."""
-    if not _is(obj, "Deployment"):
+    if not is_object(obj, "Deployment", GRAFANA):
         return
-    containers = obj["spec"]["template"]["spec"]["containers"]
-    container = _named(containers, NAME, "Deployment grafana's containers")
+    container = grafana_container(obj)
     env = [e for e in container.get("env") or [] if e.get("name") not in _ADMIN_ENV]
     env += [
         {"name": var, "valueFrom": {"secretKeyRef": {"name": ADMIN_SECRET, "key": key}}}
@@ -133,12 +112,13 @@ def use_admin_secret(obj: Manifest) -> None:
 
 def expose_service(obj: Manifest, *, expose: GrafanaExposeSettings) -> None:
     """The `grafana` Service as a NodePort or LoadBalancer Service (an Ingress uses it as is)."""
-    if expose.type not in ("NodePort", "LoadBalancer") or not _is(obj, "Service"):
+    if expose.type not in ("NodePort", "LoadBalancer") or not is_object(obj, "Service", GRAFANA):
         return
     spec = obj["spec"]
     spec["type"] = expose.type
     if expose.node_port is not None:
-        _named(spec["ports"], HTTP_PORT_NAME, "Service grafana's ports")["nodePort"] = expose.node_port
+        http = next(p for p in spec["ports"] if p.get("name") == GRAFANA_HTTP_PORT)  # checked by KubePrometheus.open
+        http["nodePort"] = expose.node_port
     if expose.load_balancer_source_ranges:
         spec["loadBalancerSourceRanges"] = list(expose.load_balancer_source_ranges)
     if expose.annotations:
@@ -168,7 +148,7 @@ def admit_exposure(obj: Manifest, *, expose: GrafanaExposeSettings, port: int) -
     """One more ingress rule on the `grafana` NetworkPolicy: Grafana's http port (TCP) from the
     exposure path, and nothing else. Not exposed: the policy is not touched."""
     sources = _exposure_sources(expose)
-    if not sources or not _is(obj, "NetworkPolicy"):
+    if not sources or not is_object(obj, "NetworkPolicy", GRAFANA):
         return
     rule = {"from": sources, "ports": [{"port": port, "protocol": "TCP"}]}
     if rule not in obj["spec"].setdefault("ingress", []):
@@ -178,9 +158,8 @@ def admit_exposure(obj: Manifest, *, expose: GrafanaExposeSettings, port: int) -
 def grafana_http_port(kp: KubePrometheus) -> int:
     """The port Grafana listens on (the container port named http): what a NetworkPolicy sees,
     after the Service has forwarded the connection."""
-    containers = kp.find("Deployment", NAME)["spec"]["template"]["spec"]["containers"]
-    ports = _named(containers, NAME, "Deployment grafana's containers")["ports"]
-    return int(_named(ports, HTTP_PORT_NAME, "the grafana container's ports")["containerPort"])
+    ports = grafana_container(kp.find("Deployment", GRAFANA))["ports"]
+    return next(int(p["containerPort"]) for p in ports if p.get("name") == GRAFANA_HTTP_PORT)
 
 
 def grafana_transformations(access: GrafanaAccessArgs, kp: KubePrometheus) -> list[Transformation]:

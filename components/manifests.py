@@ -14,6 +14,13 @@ _CRD_DOCUMENT = re.compile(r"^kind:\s*CustomResourceDefinition\s*$", re.MULTILIN
 _KEY = f"{PROJECT}:kubePrometheus.manifests"
 
 
+def grafana_container(deployment: dict[str, Any]) -> dict[str, Any] | None:
+    """The grafana container of upstream's Grafana Deployment (KubePrometheus.open checks that
+    the pinned release has it, with its http port)."""
+    containers = deployment["spec"]["template"]["spec"].get("containers", [])
+    return next((c for c in containers if c.get("name") == GRAFANA), None)
+
+
 def _namespace_object(path: Path) -> dict[str, Any] | None:
     return next((d for d in load_documents(path.read_text()) if d.get("kind") == "Namespace"), None)
 
@@ -33,11 +40,22 @@ REQUIRED_OBJECTS = (
 )
 
 
+# Upstream's Grafana: the name of its Deployment, the Deployment's container, its Service and
+# NetworkPolicy; the name of the container's and the Service's port; the Service's selector, which
+# the objects the stack adds for Grafana carry too.
+GRAFANA = "grafana"
+GRAFANA_HTTP_PORT = "http"
+GRAFANA_LABELS = {
+    "app.kubernetes.io/component": "grafana",
+    "app.kubernetes.io/name": "grafana",
+    "app.kubernetes.io/part-of": "kube-prometheus",
+}
+
 # The web UIs operators open, by the upstream Service and its port name (stack outputs).
 WEB_SERVICES = {
     "prometheus": ("prometheus-k8s", "web"),
     "alertmanager": ("alertmanager-main", "web"),
-    "grafana": ("grafana", "http"),
+    "grafana": (GRAFANA, GRAFANA_HTTP_PORT),
 }
 
 
@@ -90,6 +108,11 @@ class KubePrometheus:
         ]
         if not kp.find("Prometheus", "k8s").get("spec", {}).get("serviceAccountName"):
             missing.append("spec.serviceAccountName of Prometheus k8s")
+        grafana = grafana_container(kp.find("Deployment", GRAFANA))
+        if grafana is None:
+            missing.append(f"container {GRAFANA} of Deployment {GRAFANA}")
+        elif not any(p.get("name") == GRAFANA_HTTP_PORT for p in grafana.get("ports", [])):
+            missing.append(f"port {GRAFANA_HTTP_PORT} of the {GRAFANA} container")
         if missing:
             raise SettingsError(
                 f"{_KEY}: {root} lacks {', '.join(missing)}, which this program builds on; "

@@ -19,19 +19,13 @@ from components.settings import (
     WorkloadPlacement,
     WorkloadsSettings,
 )
-from components.transformations import Manifest, Transformation, _is_list
+from components.manifests import GRAFANA, GRAFANA_LABELS
+from components.transformations import Manifest, Transformation, _is_list, is_object
 
-# Upstream's Grafana: its Deployment, container, and the emptyDir volume at /var/lib/grafana
-# (SQLite database: users, dashboards saved in the UI, preferences, annotations).
-GRAFANA_DEPLOYMENT = "grafana"
-GRAFANA_CONTAINER = "grafana"
+# Upstream Grafana's emptyDir volume at /var/lib/grafana (SQLite database: users, dashboards
+# saved in the UI, preferences, annotations), and the claim that replaces it.
 GRAFANA_VOLUME = "grafana-storage"
 GRAFANA_CLAIM = "grafana-storage"
-_GRAFANA_LABELS = {
-    "app.kubernetes.io/component": "grafana",
-    "app.kubernetes.io/name": "grafana",
-    "app.kubernetes.io/part-of": "kube-prometheus",
-}
 
 # What the SecurityContextDeny admission plugin rejects, after its Validate() in
 # kubernetes/kubernetes plugin/pkg/admission/securitycontext/scdeny/admission.go: a Pod whose
@@ -45,10 +39,6 @@ _WORKLOADS = {"Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Job"}
 # prometheus-operator copies these resources' spec.securityContext into the StatefulSet's pod
 # spec as it is, and merges spec.containers / initContainers into the containers it generates.
 _OPERATED = {"Prometheus", "Alertmanager"}
-
-
-def _is(obj: Manifest, kind: str, name: str) -> bool:
-    return obj.get("kind") == kind and (obj.get("metadata") or {}).get("name") == name
 
 
 def claim_spec(volume: VolumeSettings) -> dict[str, Any]:
@@ -68,7 +58,7 @@ def use_volume_claim_template(
     """A claim per replica of the Prometheus `k8s` or Alertmanager `main` StatefulSet instead of
     an emptyDir; `retention_policy`: what happens to the claims when it is deleted or scaled down
     (None: Kubernetes' default, Retain)."""
-    if _is(obj, kind, name):
+    if is_object(obj, kind, name):
         spec = obj.setdefault("spec", {})
         spec["storage"] = {"volumeClaimTemplate": {"spec": copy.deepcopy(claim)}}
         if retention_policy is not None:
@@ -82,7 +72,7 @@ def use_grafana_claim(obj: Manifest, *, claim: str) -> None:
     so a new pod scheduled elsewhere while the old one holds it would wait forever (Multi-Attach),
     and two Grafanas must not share one SQLite file anyway.
     """
-    if not _is(obj, "Deployment", GRAFANA_DEPLOYMENT):
+    if not is_object(obj, "Deployment", GRAFANA):
         return
     for volume in obj["spec"]["template"]["spec"].get("volumes", []):
         if volume.get("name") == GRAFANA_VOLUME:
@@ -99,14 +89,14 @@ def grafana_pvc(namespace: str, settings: WorkloadsSettings) -> Optional[dict[st
     return {
         "apiVersion": "v1",
         "kind": "PersistentVolumeClaim",
-        "metadata": {"name": GRAFANA_CLAIM, "namespace": namespace, "labels": dict(_GRAFANA_LABELS)},
+        "metadata": {"name": GRAFANA_CLAIM, "namespace": namespace, "labels": dict(GRAFANA_LABELS)},
         "spec": claim_spec(volume),
     }
 
 
 def set_retention(obj: Manifest, *, time: str, size: Optional[str]) -> None:
     """spec.retention and spec.retentionSize of the Prometheus `k8s` resource (None: no size)."""
-    if _is(obj, "Prometheus", "k8s"):
+    if is_object(obj, "Prometheus", "k8s"):
         spec = obj.setdefault("spec", {})
         spec["retention"] = time
         if size is not None:
@@ -129,7 +119,7 @@ def set_placement(
     (`kubernetes.io/os: linux` stays), `tolerations` replaces upstream's; None/empty: unchanged."""
     # Copies go in (here and in use_volume_claim_template): a partial's dicts are shared by every
     # call, and a later transformation may edit the manifest in place.
-    if not _is(obj, kind, name):
+    if not is_object(obj, kind, name):
         return
     pod = obj.setdefault("spec", {}) if container is None else obj["spec"]["template"]["spec"]
     if resources is not None:
@@ -222,7 +212,7 @@ def production_transformations(settings: WorkloadsSettings) -> list[Transformati
         partial(set_placement, kind="Prometheus", name="k8s", **_placement(prometheus)),
         partial(set_placement, kind="Alertmanager", name="main", **_placement(alertmanager)),
         partial(
-            set_placement, kind="Deployment", name=GRAFANA_DEPLOYMENT, container=GRAFANA_CONTAINER,
+            set_placement, kind="Deployment", name=GRAFANA, container=GRAFANA,
             **_placement(grafana),
         ),
     ]

@@ -170,7 +170,7 @@ def test_upstream_layout_is_what_we_mirror(kube_prometheus):
     providers = json.loads(kube_prometheus.find("ConfigMap", "grafana-dashboards")["data"]["dashboards.yaml"])
     assert [p["options"]["path"] for p in providers["providers"]] == [d.PROVIDER_PATH]
     pod = kube_prometheus.find("Deployment", "grafana")["spec"]["template"]["spec"]
-    (container,) = [c for c in pod["containers"] if c["name"] == d.GRAFANA]
+    (container,) = [c for c in pod["containers"] if c["name"] == "grafana"]
     for dashboard in d.shipped_dashboards(kube_prometheus.objects):
         volume = dashboard.config_map_name
         assert {"configMap": {"name": volume}, "name": volume} in pod["volumes"]
@@ -220,12 +220,6 @@ def test_no_dashboards_leave_the_deployment_alone(grafana):
     before = copy.deepcopy(grafana)
     d.mount_dashboards(grafana, dashboards=[])
     assert grafana == before
-
-
-def test_a_grafana_deployment_without_its_container_is_one_line(grafana, ours):
-    grafana["spec"]["template"]["spec"]["containers"][0]["name"] = "web"
-    with pytest.raises(SettingsError, match="^pks-monitoring:kubePrometheus.manifests: the grafana Deployment has no container"):
-        d.mount_dashboards(grafana, dashboards=ours)
 
 
 some_dashboards = st.lists(

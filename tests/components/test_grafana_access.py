@@ -265,13 +265,6 @@ def test_admin_env_replaces_earlier_values_and_keeps_others(kube_prometheus):
     assert all("value" not in e for e in env if e["name"].startswith("GF_"))
 
 
-def test_unexpected_upstream_shape_fails_with_a_clear_message(kube_prometheus):
-    deployment = copy.deepcopy(kube_prometheus.find("Deployment", "grafana"))
-    deployment["spec"]["template"]["spec"]["containers"][0]["name"] = "grafana-server"
-    with pytest.raises(ValueError, match="no entry named 'grafana'"):
-        ga.use_admin_secret(deployment)
-
-
 def test_http_port_is_the_container_port(kube_prometheus):
     assert ga.grafana_http_port(kube_prometheus) == 3000
 

@@ -87,6 +87,9 @@ def test_control_an_unbroken_copy_is_accepted(broken_manifests):
 @pytest.mark.parametrize("file, old, new, named", [
     ("prometheus-service.yaml", "  - name: web\n", "  - name: webui\n", "port web of Service prometheus-k8s"),
     ("prometheus-prometheus.yaml", "  serviceAccountName: prometheus-k8s\n", "", "spec.serviceAccountName of Prometheus k8s"),
+    # The dashboards, the admin Secret and the NetworkPolicy rule all go into the grafana container.
+    ("grafana-deployment.yaml", "        name: grafana\n", "        name: grafana-server\n", "container grafana of Deployment grafana"),
+    ("grafana-deployment.yaml", "          name: http\n", "          name: web\n", "port http of the grafana container"),
 ])
 def test_a_changed_field_the_program_reads_is_named(file, old, new, named, write_stack, broken_manifests, tmp_path, capsys):
     manifests = broken_manifests(without=[])
