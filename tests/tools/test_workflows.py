@@ -1,7 +1,9 @@
 """The GitHub Actions workflows: actionlint finds nothing in them (and does find a broken one),
-and the PR preview covers every cluster stack with the kube-prometheus release the tests use."""
+the tests workflow runs the suite through `.ci/run` under CI, and the PR preview covers every
+cluster stack with the kube-prometheus release the tests use."""
 from __future__ import annotations
 
+import shlex
 import shutil
 import subprocess
 import sys
@@ -18,6 +20,7 @@ from tools.render_diff import stacks_in
 
 WORKFLOWS = sorted(p for p in (PROJECT_ROOT / ".github" / "workflows").iterdir() if p.suffix in (".yml", ".yaml"))
 PREVIEW = PROJECT_ROOT / ".github" / "workflows" / "preview.yml"
+TESTS = PROJECT_ROOT / ".github" / "workflows" / "tests.yml"
 STACKS = stacks_in(PROJECT_ROOT)
 
 
@@ -36,6 +39,7 @@ def lint(*paths: Path, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess[
 
 def test_there_are_workflows():
     assert PREVIEW in WORKFLOWS
+    assert TESTS in WORKFLOWS
 
 
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
@@ -62,23 +66,41 @@ def test_actionlint_reports_a_broken_workflow(tmp_path):
     assert "property \"shaa\" is not defined" in result.stdout, result.stdout
 
 
-def preview_workflow() -> dict:
-    # YAML 1.1 reads the `on:` key as True; what matters here is under `jobs` and `env`.
-    return yaml.safe_load(PREVIEW.read_text())
+def load(workflow: Path) -> dict:
+    # YAML 1.1 reads the `on:` key as True.
+    return yaml.safe_load(workflow.read_text())
+
+
+def test_tests_workflow_runs_ci_run_under_ci():
+    """What the README says CI checks (real-tool tests not skipped, a matrix entry per stack,
+    schema validation, the secrets audit) holds only if every PR and main run the suite the way
+    `.ci/run` does, with CI set so that a missing tool fails instead of skipping."""
+    workflow = load(TESTS)
+    triggers = workflow[True]
+    assert "pull_request" in triggers
+    assert "main" in triggers["push"]["branches"]
+    runs = [(job, step) for job in workflow["jobs"].values() for step in job["steps"]
+            if ".ci/run" in step.get("run", "")]
+    assert len(runs) == 1, runs
+    [(job, step)] = runs
+    assert shlex.split(step["run"]) == ["bash", ".ci/run"]
+    assert "CI" in {**workflow.get("env", {}), **job.get("env", {}), **step.get("env", {})}
 
 
 def test_preview_runs_for_every_cluster_stack():
     """A new Pulumi.<stack>.yaml needs its matrix entry (and its kubeconfig secret)."""
-    matrix = preview_workflow()["jobs"]["preview"]["strategy"]["matrix"]["include"]
+    matrix = load(PREVIEW)["jobs"]["preview"]["strategy"]["matrix"]["include"]
     assert sorted(entry["stack"] for entry in matrix) == sorted(STACKS)
     secrets = [entry["kubeconfig-secret"] for entry in matrix]
     assert len(set(secrets)) == len(secrets)
 
 
 def test_one_kube_prometheus_release_everywhere():
-    """The workflow fetches the release the tests run against and every configured manifests
+    """The workflows fetch the release the tests run against and every configured manifests
     path names: an upgrade that misses one of them fails here."""
-    version = preview_workflow()["env"]["KUBE_PROMETHEUS_VERSION"]
+    pins = {workflow.name: load(workflow)["env"]["KUBE_PROMETHEUS_VERSION"] for workflow in (PREVIEW, TESTS)}
+    assert len(set(pins.values())) == 1, pins
+    version = pins[PREVIEW.name]
     assert version in UPSTREAM.parts
     for stack, stack_file in STACKS.items():
         config, _ = stack_config(stack_file)
