@@ -91,19 +91,29 @@ def changed_lines(diff_section: str) -> list[str]:
             if line[:1] in ("+", "-") and not line.startswith(("+++ ", "--- "))]
 
 
-def test_replicas_change_shows_only_in_dev_prometheus(repo, manifests_dir, tmp_path):
+def file_diff(diff_section: str, name: str) -> str:
+    """The part of a stack's diff about one file."""
+    match = re.search(rf"^--- a/{re.escape(name)}\n(.*?)(?=^--- a/|^```)", diff_section, re.MULTILINE | re.DOTALL)
+    assert match, f"no diff of {name} in:\n{diff_section}"
+    return match.group(1)
+
+
+def test_replicas_change_shows_only_in_dev_prometheus_and_its_budget(repo, manifests_dir, tmp_path):
     root, commits = repo
     out = tmp_path / "out"
     result = render_diff(root, commits["as is"], commits["replicas"], out, manifests_dir)
     assert result.returncode == 0, result.stderr
     markdown = (out / "diff.md").read_text()
     assert markdown.startswith(MARKER + "\n")
-    assert "| dev | 1 file changed |" in markdown and "| prod-east | no changes |" in markdown
+    assert "| dev | 2 files changed |" in markdown and "| prod-east | no changes |" in markdown
 
     dev = section(markdown, "dev")
-    assert "`k8s/monitoring/Prometheus_k8s.yaml`" in dev
-    assert "```diff\n--- a/k8s/monitoring/Prometheus_k8s.yaml\n+++ b/k8s/monitoring/Prometheus_k8s.yaml\n" in dev
-    assert changed_lines(dev) == ['-    "replicas": 1,', '+    "replicas": 2,']
+    prometheus, budget = "k8s/monitoring/Prometheus_k8s.yaml", "k8s/monitoring/PodDisruptionBudget_prometheus-k8s.yaml"
+    assert f"2 files changed: `{budget}`, `{prometheus}`" in dev
+    assert changed_lines(file_diff(dev, prometheus)) == ['-    "replicas": 1,', '+    "replicas": 2,']
+    # Two replicas bring upstream's disruption budget back: a new file, every line added.
+    added = changed_lines(file_diff(dev, budget))
+    assert added and all(line.startswith("+") for line in added) and '+    "minAvailable": 1,' in added
     assert section(markdown, "prod-east").strip() == "no changes"
     # Small enough for a PR comment: the comment is the whole report.
     assert (out / "comment.md").read_text() == markdown
