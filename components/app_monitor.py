@@ -149,9 +149,24 @@ class AppMonitor(pulumi.ComponentResource):
         self, name: str, args: AppMonitorArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("pks-monitoring:index:AppMonitor", name, None, opts)
-        # Children wait for what the component waits for (the CRDs, the app's namespace): the
-        # engine does not hand a component's dependencies down to its children.
-        child = pulumi.ResourceOptions(parent=self, depends_on=opts.depends_on if opts else None)
+        depends_on = opts.depends_on if opts else None
+
+        def child(*parts: str) -> dict[str, Any]:
+            """The resource name and options of the child `name/parts...`. "/" cannot occur in a
+            Kubernetes name or namespace, so two AppMonitors' children never share a name: with
+            "-", app a-b watching namespace c and app a watching b-c both made `...-a-b-c-role`,
+            a duplicate URN the engine refuses. The alias is the name the child had then: without
+            it a stack deployed before would try to create every object again."""
+            return {
+                "resource_name": "/".join((name, *parts)),
+                # Children wait for what the component waits for (the CRDs, the app's namespace):
+                # the engine does not hand a component's dependencies down to its children.
+                "opts": pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=depends_on,
+                    aliases=[pulumi.Alias(name="-".join((name, *parts)))],
+                ),
+            }
 
         endpoint: dict[str, Any] = {
             "port": args.port,
@@ -167,7 +182,7 @@ class AppMonitor(pulumi.ComponentResource):
         # No spec.serviceDiscoveryRole: the ServiceMonitor discovers with the Prometheus
         # resource's role, which is the one the Roles below grant.
         self.service_monitor = k8s.apiextensions.CustomResource(
-            f"{name}-servicemonitor",
+            **child("servicemonitor"),
             api_version="monitoring.coreos.com/v1",
             kind="ServiceMonitor",
             metadata={"name": args.app, "namespace": args.namespace},
@@ -176,7 +191,6 @@ class AppMonitor(pulumi.ComponentResource):
                 "namespaceSelector": {"matchNames": list(args.namespaces)},
                 "endpoints": [endpoint],
             },
-            opts=child,
         )
 
         rules = pulumi.Output.from_input(args.discovery_role).apply(discovery_rules)
@@ -188,15 +202,14 @@ class AppMonitor(pulumi.ComponentResource):
         for namespace in args.namespaces:
             metadata = {"name": role_name, "namespace": namespace}
             self.roles.append(
-                k8s.rbac.v1.Role(f"{name}-{namespace}-role", metadata=metadata, rules=rules, opts=child)
+                k8s.rbac.v1.Role(**child(namespace, "role"), metadata=metadata, rules=rules)
             )
             self.role_bindings.append(
                 k8s.rbac.v1.RoleBinding(
-                    f"{name}-{namespace}-rolebinding",
+                    **child(namespace, "rolebinding"),
                     metadata=metadata,
                     role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role_name},
                     subjects=[subject],
-                    opts=child,
                 )
             )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import runpy
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -94,9 +95,14 @@ def reveal(value: Any) -> Any:
     return value
 
 
+class DuplicateUrnError(Exception):
+    """Two resources of one run share a URN (type, name and parent type): the engine's error."""
+
+
 class RecordingMonitor(mocks.MockMonitor):
     """The mock monitor, also keeping what the engine would know beyond inputs: the stack
-    outputs, and each resource's dependencies (by type and name)."""
+    outputs, and each resource's dependencies (by type and name). Like the engine, it refuses a
+    second resource with the URN of one already registered (the SDK's mock takes both)."""
 
     stack_outputs: dict[str, Any]
     dependencies: dict[tuple[str, str], list[str]]
@@ -105,10 +111,23 @@ class RecordingMonitor(mocks.MockMonitor):
         super().__init__(recorder)
         self.stack_outputs = {}
         self.dependencies = {}
+        self._urns: set[str] = set()
+        self._urns_lock = threading.Lock()
 
     def RegisterResource(self, request):
+        self._claim(self.make_urn(request.parent, request.type, request.name), request.type)
         self.dependencies[request.type, request.name] = list(request.dependencies)
         return super().RegisterResource(request)
+
+    def _claim(self, urn: str, type_: str) -> None:
+        # Not the stack: run_program registers its own after set_mocks' one, with the same URN.
+        if type_ == "pulumi:pulumi:Stack":
+            return
+        # The SDK registers from a thread pool: the check and the claim are one step.
+        with self._urns_lock:
+            if urn in self._urns:
+                raise DuplicateUrnError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
+            self._urns.add(urn)
 
     def RegisterResourceOutputs(self, request):
         if "::pulumi:pulumi:Stack::" in request.urn:
@@ -175,5 +194,10 @@ def run_program(
     # set_mocks made a root stack for tests that build resources directly; a program runs in a
     # stack of its own, which registers the exports as the engine's stack outputs.
     settings.set_root_resource(None)
-    _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
+    try:
+        _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
+    finally:
+        # A run that fails leaves its unfinished outputs in the SDK's settings, which set_mocks
+        # does not reset: the next run in this process would await them and fail with this error.
+        settings.SETTINGS.outputs = set()
     return Run(recorder, monitor, monitor.stack_outputs)

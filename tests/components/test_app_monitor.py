@@ -230,6 +230,50 @@ def test_every_discovered_namespace_gets_the_role(monitor, provider_opts):
 
 
 @pulumi.runtime.test
+def test_apps_whose_name_and_namespace_join_alike_get_children_of_their_own(monitor, provider_opts):
+    # Joined with "-", both Roles were `demo-app-a-b-c-role`: one URN, which the engine refuses.
+    first = build(provider_opts, AppSettings(name="a-b", namespace="c", selector={"app": "a-b"}, port="http"))
+    second = build(provider_opts, AppSettings(name="a", namespace="b-c", selector={"app": "a"}, port="http"))
+
+    def check(urns):
+        role = "urn:pulumi:test::pks-monitoring::pks-monitoring:index:AppMonitor$kubernetes:rbac.authorization.k8s.io/v1:Role::"
+        assert first.roles[0].urn is not second.roles[0].urn
+        assert {role + "demo-app-a-b/c/role", role + "demo-app-a/b-c/role"} <= set(urns)
+        assert len(set(urns)) == len(urns) == 6
+        rbac = {key for key in objects(monitor.mocks) if key[0] != "ServiceMonitor"}
+        assert rbac == {(kind, namespace, f"{app}-prometheus-discovery")
+                        for kind in ("Role", "RoleBinding") for app, namespace in (("a-b", "c"), ("a", "b-c"))}
+
+    return registered(first, second).apply(check)
+
+
+@pulumi.runtime.test
+def test_children_keep_the_names_they_had_as_aliases(monitor, provider_opts, monkeypatch):
+    # A stack deployed when the children were named <component>-<namespace>-<kind> adopts them
+    # under the new names instead of creating the objects again (the provider refuses: they exist).
+    aliases = {}
+    register = monitor.RegisterResource
+
+    def recording(request):
+        # Only the ones naming a name: pulumi_kubernetes adds aliases of its own to the Role's
+        # older API versions (same name).
+        aliases[request.name] = [alias.spec.name for alias in request.aliases if alias.spec.name]
+        return register(request)
+
+    monkeypatch.setattr(monitor, "RegisterResource", recording)
+    app = build(provider_opts)
+
+    def check(_):
+        assert {name: old for name, old in aliases.items() if name.startswith("demo-app-orders/")} == {
+            "demo-app-orders/servicemonitor": ["demo-app-orders-servicemonitor"],
+            "demo-app-orders/shop/role": ["demo-app-orders-shop-role"],
+            "demo-app-orders/shop/rolebinding": ["demo-app-orders-shop-rolebinding"],
+        }
+
+    return registered(app).apply(check)
+
+
+@pulumi.runtime.test
 def test_children_wait_for_what_the_monitor_waits_for(monitor, provider_opts):
     namespace = k8s.core.v1.Namespace("shop", metadata={"name": "shop"}, opts=provider_opts)
     waiting = build(pulumi.ResourceOptions.merge(provider_opts, pulumi.ResourceOptions(depends_on=[namespace])))
@@ -237,10 +281,10 @@ def test_children_wait_for_what_the_monitor_waits_for(monitor, provider_opts):
 
     def check(_):
         deps = monitor.dependencies
-        for resource in ("demo-app-orders-servicemonitor", "demo-app-orders-shop-role", "demo-app-orders-shop-rolebinding"):
+        for resource in ("demo-app-orders/servicemonitor", "demo-app-orders/shop/role", "demo-app-orders/shop/rolebinding"):
             kind = next(t for t, n in deps if n == resource)
             assert any(urn.endswith("::shop") for urn in deps[kind, resource]), resource
-        assert not any(urn.endswith("::shop") for urn in deps["kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "demo-app-hello-pks-servicemonitor"])
+        assert not any(urn.endswith("::shop") for urn in deps["kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "demo-app-hello-pks/servicemonitor"])
 
     return registered(waiting, free).apply(check)
 
@@ -273,7 +317,7 @@ def test_demo_app_validates_and_fits_its_monitor(monitor, provider_opts, schemas
         assert port["targetPort"] in {p["name"] for p in container["ports"]}
         assert service["spec"]["selector"].items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
         # Everything in the namespace waits for it; so does the monitor handed demo.namespace.
-        for resource in ("demo-demo-app-deployment", "demo-demo-app-service", "demo-app-hello-pks-hello-role"):
+        for resource in ("demo-demo-app-deployment", "demo-demo-app-service", "demo-app-hello-pks/hello/role"):
             kind = next(t for t, n in monitor.dependencies if n == resource)
             assert any(urn.endswith("::demo-demo-app-namespace") for urn in monitor.dependencies[kind, resource])
 
