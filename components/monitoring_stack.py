@@ -37,10 +37,10 @@ class MonitoringStackArgs:
     namespace: str
     prometheus_replicas: int
     alertmanager_replicas: int
+    grafana: grafana_access.GrafanaAccessArgs  # the admin Secret (no stack runs on admin/admin), exposure
     node_scrape: NodeScrape = NodeScrape()
     platform: str = "pks"  # a key of transformations.PLATFORM_PATCHES
     dashboards: tuple[Dashboard, ...] = ()  # ours, mounted next to upstream's
-    grafana: grafana_access.GrafanaAccessArgs | None = None  # None: Grafana as upstream ships it
     alertmanager_config: pulumi.Input[str] | None = None  # alertmanager.yaml (secret); None: upstream's
     app_alert_rule: dict[str, Any] | None = None  # components.app_alerts.app_alert_rule(...)
     workloads: WorkloadsSettings = WorkloadsSettings()  # storage, retention, placement, SecurityContextDeny
@@ -80,7 +80,7 @@ class MonitoringStack(pulumi.ComponentResource):
             partial(t.use_additional_scrape_configs, secret=SCRAPE_CONFIGS_SECRET, key=SCRAPE_CONFIGS_KEY),
             partial(mount_dashboards, dashboards=args.dashboards),
             *t.PLATFORM_PATCHES[args.platform],
-            *(grafana_access.grafana_transformations(args.grafana, kp) if args.grafana else []),
+            *grafana_access.grafana_transformations(args.grafana, kp),
             *production_transformations(args.workloads),
             *namespace_transformations,
         ]
@@ -133,18 +133,16 @@ class MonitoringStack(pulumi.ComponentResource):
                 data=config_map["data"],
                 opts=in_namespace,
             )
-        grafana_secrets = []
-        if args.grafana:
-            grafana_secrets.append(k8s.core.v1.Secret(
-                f"{name}-{grafana_access.ADMIN_SECRET}",
-                **grafana_access.grafana_admin_secret_args(args.namespace, args.grafana),
-                opts=in_namespace,
-            ))
-            ingress = grafana_access.grafana_ingress(args.namespace, args.grafana.expose)
-            if ingress:
-                k8s.networking.v1.Ingress(
-                    f"{name}-grafana-ingress", metadata=ingress["metadata"], spec=ingress["spec"], opts=in_namespace
-                )
+        grafana_admin = k8s.core.v1.Secret(
+            f"{name}-{grafana_access.ADMIN_SECRET}",
+            **grafana_access.grafana_admin_secret_args(args.namespace, args.grafana),
+            opts=in_namespace,
+        )
+        ingress = grafana_access.grafana_ingress(args.namespace, args.grafana.expose)
+        if ingress:
+            k8s.networking.v1.Ingress(
+                f"{name}-grafana-ingress", metadata=ingress["metadata"], spec=ingress["spec"], opts=in_namespace
+            )
         if args.app_alert_rule is not None:
             rule = args.app_alert_rule
             k8s.apiextensions.CustomResource(
@@ -162,7 +160,7 @@ class MonitoringStack(pulumi.ComponentResource):
             f"{name}-kube-prometheus",
             yaml=[kp.yaml_stream()],
             # Grafana's pod waits for its admin Secret too, rather than failing until it exists.
-            transformations=[*transformations, _wait_for([namespace, crds, *grafana_secrets])],
+            transformations=[*transformations, _wait_for([namespace, crds, grafana_admin])],
             opts=pulumi.ResourceOptions(parent=self),
         )
 

@@ -6,14 +6,18 @@ import pulumi_kubernetes as k8s
 
 import yaml
 from pulumi.runtime import rpc
+from pydantic import SecretStr
 
+from components.grafana_access import GrafanaAccessArgs
 from components.monitoring_stack import MonitoringStack, MonitoringStackArgs, NodeScrape
+from components.settings import GrafanaExposeSettings
 from tools.render import plain
 
 
 def build(kube_prometheus, **overrides):
+    grafana = GrafanaAccessArgs("admin", SecretStr("correct-horse-battery"), GrafanaExposeSettings())
     args = dict(manifests=kube_prometheus, namespace="monitoring", prometheus_replicas=1,
-                alertmanager_replicas=1, kube_context="demo")
+                alertmanager_replicas=1, grafana=grafana, kube_context="demo")
     args.update(overrides)
     provider = k8s.Provider("test-k8s", context="demo")
     return MonitoringStack("demo", MonitoringStackArgs(**args),
@@ -47,7 +51,7 @@ def test_replicas_and_node_exporter(monitor, kube_prometheus):
         dropped = {k for k in upstream if k[1] == "node-exporter"} | {
             ("ServiceMonitor", "kube-scheduler"), ("ServiceMonitor", "kube-controller-manager")}
         ours = {("Namespace", "monitoring"), ("Secret", "additional-scrape-configs"),
-                ("PersistentVolumeClaim", "grafana-storage")}
+                ("PersistentVolumeClaim", "grafana-storage"), ("Secret", "grafana-admin")}
         assert set(found) - ours - {k for k in found if k[0] == "CustomResourceDefinition"} == upstream - dropped
         assert len([k for k in found if k[0] == "CustomResourceDefinition"]) == len(kube_prometheus.crd_files)
 
@@ -63,13 +67,14 @@ def test_every_object_goes_through_the_stack_provider_and_waits_for_setup(monito
         assert kube and all(r.provider and "::test-k8s::" in r.provider for r in kube)
         setup = {"kubernetes:core/v1:Namespace", "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"}
         # Upstream's objects (named by the ConfigGroup after their namespace/name) wait for the
-        # namespace and the CRDs; the stack's own objects ("demo-...") for the namespace.
+        # namespace, the CRDs and Grafana's admin Secret; the stack's own objects ("demo-...")
+        # for the namespace.
         upstream = [r for r in kube if r.type not in setup and not r.name.startswith("demo-")]
         ours = [r for r in kube if r.type not in setup and r.name.startswith("demo-")]
         assert len(upstream) > 100 and ours
         for r in upstream:
             names = {urn.rsplit("::", 1)[1] for urn in monitor.dependencies[r.type, r.name]}
-            assert {"demo-namespace", "demo-crds"} <= names, r.name
+            assert {"demo-namespace", "demo-crds", "demo-grafana-admin"} <= names, r.name
         for r in ours:
             names = {urn.rsplit("::", 1)[1] for urn in monitor.dependencies[r.type, r.name]}
             assert "demo-namespace" in names, r.name
