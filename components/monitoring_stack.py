@@ -72,6 +72,7 @@ class MonitoringStack(pulumi.ComponentResource):
         namespace_transformations = [partial(t.rename_namespace, old=kp.namespace, new=args.namespace)]
         transformations = [
             t.drop_node_exporter,
+            t.adapter_reads_nodes_by_instance,
             partial(t.set_replicas, kind="Prometheus", name="k8s", replicas=args.prometheus_replicas),
             partial(t.set_replicas, kind="Alertmanager", name="main", replicas=args.alertmanager_replicas),
             partial(t.drop_disruption_budget, name="prometheus-k8s", replicas=args.prometheus_replicas),

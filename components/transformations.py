@@ -7,8 +7,11 @@ document and then on each item, so they act on items only.
 """
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any, Callable
+
+import yaml
 
 Manifest = dict[str, Any]
 Transformation = Callable[[Manifest], None]
@@ -62,6 +65,35 @@ def drop_node_exporter(obj: Manifest) -> None:
         return
     if _labels(obj).get("app.kubernetes.io/name") == "node-exporter":
         _drop(obj)
+
+
+# prometheus-adapter's query template for a node's CPU in use (cores): node_exporter's idle time,
+# selected and grouped by the label its resource overrides map to the node.
+_ADAPTER_NODE_CPU_QUERY = """\
+sum by (<<.GroupBy>>) (
+  1 - irate(
+    node_cpu_seconds_total{mode="idle",job="node-exporter",<<.LabelMatchers>>}[60s]
+  )
+)
+"""
+
+
+def adapter_reads_nodes_by_instance(obj: Manifest) -> None:
+    """prometheus-adapter finds a node's CPU (`kubectl top node`) by node_exporter's `instance`.
+
+    Upstream joins node_cpu_seconds_total to kube_pod_info on (namespace, pod) to learn the node,
+    which works for node_exporter pods only. The addon's node_exporter on the BOSH VMs has no pod:
+    its series carry `instance` = the node name (the node scrape job's relabelling). Upstream's
+    node memory query already maps `instance` to the node; the CPU query now does the same. (Its
+    Windows branch goes too: this stack deploys no windows_exporter.)
+    """
+    if not is_object(obj, "ConfigMap", "adapter-config"):
+        return
+    config = yaml.safe_load(obj["data"]["config.yaml"])
+    rules = config["resourceRules"]
+    rules["cpu"]["nodeQuery"] = _ADAPTER_NODE_CPU_QUERY
+    rules["cpu"]["resources"] = copy.deepcopy(rules["memory"]["resources"])
+    obj["data"]["config.yaml"] = yaml.safe_dump(config, sort_keys=False)
 
 
 def rename_namespace(obj: Manifest, *, old: str, new: str) -> None:

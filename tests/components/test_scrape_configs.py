@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from components.scrape_configs import JOB, node_scrape_configs
+from components.transformations import adapter_reads_nodes_by_instance
 from tests.prometheus_tools import (
     LOOPBACK,
     PrometheusAPI,
@@ -322,3 +323,24 @@ def test_node_discovery_relabelling_scrapes_node_exporter(prometheus, node_expor
     assert target["scrapeUrl"] == f"http://{LOOPBACK}:{node_exporter}/metrics"
     assert target["labels"] == {"job": JOB, "instance": NODE_NAME}
     assert target["health"] == "up", target
+
+
+def adapter_node_query(rule: dict[str, Any], node: str) -> str:
+    """A resource rule's nodeQuery as prometheus-adapter sends it for one node: the label its
+    overrides map to the node resource fills <<.GroupBy>> and <<.LabelMatchers>>."""
+    [label] = [k for k, v in rule["resources"]["overrides"].items() if v == {"resource": "node"}]
+    return rule["nodeQuery"].replace("<<.GroupBy>>", label).replace("<<.LabelMatchers>>", f'{label}="{node}"')
+
+
+def test_kubectl_top_node_queries_find_the_node(prometheus, kube_prometheus):
+    """prometheus-adapter's node CPU and memory queries, as the stack deploys them, answer for
+    a Kubernetes node whose node_exporter runs on the BOSH VM (no pod to join on)."""
+    config_map = copy.deepcopy(kube_prometheus.find("ConfigMap", "adapter-config"))
+    adapter_reads_nodes_by_instance(config_map)
+    rules = yaml.safe_load(config_map["data"]["config.yaml"])["resourceRules"]
+    for resource in ("cpu", "memory"):
+        query = adapter_node_query(rules[resource], NODE_NAME)
+        # irate needs two scrapes in its window; the job scrapes every second.
+        series = prometheus.poll(lambda: prometheus.vector(query), f"the node's {resource}: {query}")
+        assert [s["metric"] for s in series] == [{"instance": NODE_NAME}], series
+        assert float(series[0]["value"][1]) >= 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 from functools import partial
 
+import yaml
 from hypothesis import given, settings, strategies as st
 
 from components import transformations as t
@@ -45,6 +46,39 @@ def test_drop_disruption_budget_leaves_other_budgets_and_kinds_alone(kube_promet
     for obj in others:
         before = copy.deepcopy(obj)
         t.drop_disruption_budget(obj, name="prometheus-k8s", replicas=1)
+        assert obj == before
+
+
+def adapter_rules(config_map: dict) -> dict:
+    return yaml.safe_load(config_map["data"]["config.yaml"])["resourceRules"]
+
+
+def test_adapter_reads_node_cpu_by_instance_as_it_reads_node_memory(kube_prometheus):
+    upstream = kube_prometheus.find("ConfigMap", "adapter-config")
+    before = adapter_rules(upstream)
+    assert "on(namespace, pod)" in before["cpu"]["nodeQuery"]  # the join BOSH VMs cannot satisfy
+    patched = copy.deepcopy(upstream)
+    t.adapter_reads_nodes_by_instance(patched)
+    after = adapter_rules(patched)
+    assert after["cpu"]["resources"]["overrides"] == {
+        "instance": {"resource": "node"}, "namespace": {"resource": "namespace"}, "pod": {"resource": "pod"}}
+    query = after["cpu"]["nodeQuery"]
+    assert "kube_pod_info" not in query and "windows" not in query
+    assert 'node_cpu_seconds_total{mode="idle",job="node-exporter",<<.LabelMatchers>>}' in query
+    # Everything else as upstream has it.
+    assert after["memory"] == before["memory"]
+    assert after["cpu"]["containerQuery"] == before["cpu"]["containerQuery"]
+    assert {k: v for k, v in after.items() if k not in ("cpu", "memory")} == {
+        k: v for k, v in before.items() if k not in ("cpu", "memory")}
+    patched["data"].pop("config.yaml")
+    assert {k: v for k, v in upstream.items() if k != "data"} == {k: v for k, v in patched.items() if k != "data"}
+
+
+def test_adapter_patch_leaves_other_config_maps_alone(kube_prometheus):
+    for name in ("grafana-dashboards", "blackbox-exporter-configuration"):
+        obj = copy.deepcopy(kube_prometheus.find("ConfigMap", name))
+        before = copy.deepcopy(obj)
+        t.adapter_reads_nodes_by_instance(obj)
         assert obj == before
 
 
