@@ -1095,7 +1095,9 @@ class Settings(_Model):
                 f"or fix its spelling (known keys: {', '.join(_known_keys())})"
             )
         try:
-            settings = cls.model_validate(data)
+            # Config keys are the camelCase names only: a snake_case spelling would slip past the
+            # plain-text-secret check, which reads the documented names.
+            settings = cls.model_validate(data, by_alias=True, by_name=False)
         except ValidationError as error:
             raise SettingsError(_one_line(error)) from None
         settings.check_paths()

@@ -51,6 +51,8 @@ def test_kubeconfig_is_kept_secret():
         ({"pks-monitoring:cluster": "My Cluster"}, "pks-monitoring:cluster", "pattern"),
         ({"kubernetes:context": None}, "kubernetes", "kubernetes:context"),
         ({"pks-monitoring:provider": {"upsertExistingObjects": "maybe"}}, "pks-monitoring:provider.upsertExistingObjects", "boolean"),
+        # Only the documented camelCase spelling: snake_case would dodge the plain-text-secret check.
+        ({"pks-monitoring:provider": {"upsert_existing_objects": True}}, "pks-monitoring:provider.upsert_existing_objects", "unknown key"),
     ],
 )
 def test_bad_input_is_one_line_naming_the_key(change, key, words):
@@ -133,6 +135,8 @@ def test_node_exporter_addon_ca_cert_path(manifests_dir, tmp_path):
         ({"bosh": {k: v for k, v in BOSH.items() if k != "caCert"}}, ADDON, "bosh.caCert is required when enabled"),
         ({"bosh": None}, ADDON, "bosh.environment is required when enabled"),
         ({"bosh": {**BOSH, "secret": "x"}}, f"{ADDON}.bosh.secret", "unknown key"),
+        ({"bosh": {**{k: v for k, v in BOSH.items() if k != "clientSecret"}, "client_secret": "x"}},
+         f"{ADDON}.bosh.client_secret", "unknown key"),
         ({"stemcells": ["centos-7"]}, f"{ADDON}.stemcells[0]", "'ubuntu-xenial'"),
         ({"stemcells": ["ubuntu-jammy", "windows2019"]}, f"{ADDON}.stemcells", "Linux-only"),
         ({"stemcells": []}, f"{ADDON}.stemcells", "at least 1"),
