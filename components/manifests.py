@@ -21,6 +21,15 @@ def grafana_container(deployment: dict[str, Any]) -> dict[str, Any] | None:
     return next((c for c in containers if c.get("name") == GRAFANA), None)
 
 
+def _adapter_maps_instance_to_node(config_map: dict[str, Any]) -> bool:
+    """prometheus-adapter's config has the CPU and memory rules that
+    transformations.adapter_reads_nodes_by_instance rewrites and copies from."""
+    documents = load_documents((config_map.get("data") or {}).get("config.yaml") or "")
+    rules = (documents[0] if documents else {}).get("resourceRules") or {}
+    overrides = ((rules.get("memory") or {}).get("resources") or {}).get("overrides") or {}
+    return "nodeQuery" in (rules.get("cpu") or {}) and overrides.get("instance") == {"resource": "node"}
+
+
 def _namespace_object(path: Path) -> dict[str, Any] | None:
     return next((d for d in load_documents(path.read_text()) if d.get("kind") == "Namespace"), None)
 
@@ -37,6 +46,8 @@ REQUIRED_OBJECTS = (
     ("Deployment", "grafana"),
     ("PrometheusRule", "node-exporter-rules"),
     ("DaemonSet", "node-exporter"),
+    ("ConfigMap", "adapter-config"),
+    ("Deployment", "prometheus-adapter"),
 )
 
 
@@ -108,6 +119,8 @@ class KubePrometheus:
         ]
         if not kp.find("Prometheus", "k8s").get("spec", {}).get("serviceAccountName"):
             missing.append("spec.serviceAccountName of Prometheus k8s")
+        if not _adapter_maps_instance_to_node(kp.find("ConfigMap", "adapter-config")):
+            missing.append("the cpu and memory rules (memory's instance -> node) of ConfigMap adapter-config")
         grafana = grafana_container(kp.find("Deployment", GRAFANA))
         if grafana is None:
             missing.append(f"container {GRAFANA} of Deployment {GRAFANA}")

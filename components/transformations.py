@@ -8,6 +8,7 @@ document and then on each item, so they act on items only.
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 from typing import Any, Callable
 
@@ -78,6 +79,21 @@ sum by (<<.GroupBy>>) (
 """
 
 
+# The adapter reads its config once, at start-up; upstream rolls it on a change through this
+# pod-template annotation.
+ADAPTER_CONFIG_CHECKSUM = "checksum.config/md5"
+
+
+class _BlockStyleDumper(yaml.SafeDumper):
+    """Multi-line strings (the queries) as `|` blocks, as upstream writes them: readable in the
+    ConfigMap and in its diffs."""
+
+
+_BlockStyleDumper.add_representer(
+    str, lambda dumper, text: dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|" if "\n" in text else None)
+)
+
+
 def adapter_reads_nodes_by_instance(obj: Manifest) -> None:
     """prometheus-adapter finds a node's CPU (`kubectl top node`) by node_exporter's `instance`.
 
@@ -85,15 +101,21 @@ def adapter_reads_nodes_by_instance(obj: Manifest) -> None:
     which works for node_exporter pods only. The addon's node_exporter on the BOSH VMs has no pod:
     its series carry `instance` = the node name (the node scrape job's relabelling). Upstream's
     node memory query already maps `instance` to the node; the CPU query now does the same. (Its
-    Windows branch goes too: this stack deploys no windows_exporter.)
+    Windows branch goes too: this stack deploys no windows_exporter.) The adapter Deployment's
+    config checksum changes with it, so that running adapters restart on the new query.
+    KubePrometheus.open checks the upstream layout this relies on.
     """
-    if not is_object(obj, "ConfigMap", "adapter-config"):
-        return
-    config = yaml.safe_load(obj["data"]["config.yaml"])
-    rules = config["resourceRules"]
-    rules["cpu"]["nodeQuery"] = _ADAPTER_NODE_CPU_QUERY
-    rules["cpu"]["resources"] = copy.deepcopy(rules["memory"]["resources"])
-    obj["data"]["config.yaml"] = yaml.safe_dump(config, sort_keys=False)
+    if is_object(obj, "ConfigMap", "adapter-config"):
+        config = yaml.safe_load(obj["data"]["config.yaml"])
+        rules = config["resourceRules"]
+        rules["cpu"]["nodeQuery"] = _ADAPTER_NODE_CPU_QUERY
+        rules["cpu"]["resources"] = copy.deepcopy(rules["memory"]["resources"])
+        obj["data"]["config.yaml"] = yaml.dump(config, Dumper=_BlockStyleDumper, sort_keys=False)
+    elif is_object(obj, "Deployment", "prometheus-adapter"):
+        # Upstream's checksum is of upstream's config; ours is of what our config is made from.
+        annotations = obj["spec"]["template"]["metadata"].setdefault("annotations", {})
+        made_from = annotations.get(ADAPTER_CONFIG_CHECKSUM, "") + _ADAPTER_NODE_CPU_QUERY
+        annotations[ADAPTER_CONFIG_CHECKSUM] = hashlib.md5(made_from.encode(), usedforsecurity=False).hexdigest()
 
 
 def rename_namespace(obj: Manifest, *, old: str, new: str) -> None:

@@ -74,9 +74,28 @@ def test_adapter_reads_node_cpu_by_instance_as_it_reads_node_memory(kube_prometh
     assert {k: v for k, v in upstream.items() if k != "data"} == {k: v for k, v in patched.items() if k != "data"}
 
 
-def test_adapter_patch_leaves_other_config_maps_alone(kube_prometheus):
-    for name in ("grafana-dashboards", "blackbox-exporter-configuration"):
-        obj = copy.deepcopy(kube_prometheus.find("ConfigMap", name))
+def test_adapter_pods_roll_onto_the_new_query(kube_prometheus):
+    """The adapter reads its config at start-up: the pod template's checksum must change with the
+    query (a changed template restarts the pods) and stay put from one render to the next."""
+    def checksum(deployment):
+        return deployment["spec"]["template"]["metadata"]["annotations"]["checksum.config/md5"]
+
+    upstream = kube_prometheus.find("Deployment", "prometheus-adapter")
+    patched, again = copy.deepcopy(upstream), copy.deepcopy(upstream)
+    t.adapter_reads_nodes_by_instance(patched)
+    t.adapter_reads_nodes_by_instance(again)
+    assert checksum(patched) != checksum(upstream) and checksum(patched) == checksum(again)
+    assert len(checksum(patched)) == 32  # an md5, as upstream writes it
+    del patched["spec"]["template"]["metadata"]["annotations"]["checksum.config/md5"]
+    expected = copy.deepcopy(upstream)
+    del expected["spec"]["template"]["metadata"]["annotations"]["checksum.config/md5"]
+    assert patched == expected
+
+
+def test_adapter_patch_leaves_other_objects_alone(kube_prometheus):
+    for kind, name in (("ConfigMap", "grafana-dashboards"), ("ConfigMap", "blackbox-exporter-configuration"),
+                       ("Deployment", "grafana"), ("Deployment", "kube-state-metrics")):
+        obj = copy.deepcopy(kube_prometheus.find(kind, name))
         before = copy.deepcopy(obj)
         t.adapter_reads_nodes_by_instance(obj)
         assert obj == before

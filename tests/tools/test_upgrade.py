@@ -90,6 +90,9 @@ def test_control_an_unbroken_copy_is_accepted(broken_manifests):
     # The dashboards, the admin Secret and the NetworkPolicy rule all go into the grafana container.
     ("grafana-deployment.yaml", "        name: grafana\n", "        name: grafana-server\n", "container grafana of Deployment grafana"),
     ("grafana-deployment.yaml", "          name: http\n", "          name: web\n", "port http of the grafana container"),
+    # kubectl top node: the adapter's CPU rule takes the node mapping of its memory rule.
+    ("prometheusAdapter-configMap.yaml", '            "instance":\n', '            "host":\n',
+     "the cpu and memory rules (memory's instance -> node) of ConfigMap adapter-config"),
 ])
 def test_a_changed_field_the_program_reads_is_named(file, old, new, named, write_stack, broken_manifests, tmp_path, capsys):
     manifests = broken_manifests(without=[])
