@@ -102,7 +102,9 @@ class DuplicateUrnError(Exception):
 class RecordingMonitor(mocks.MockMonitor):
     """The mock monitor, also keeping what the engine would know beyond inputs: the stack
     outputs, and each resource's dependencies (by type and name). Like the engine, it refuses a
-    second resource with the URN of one already registered (the SDK's mock takes both)."""
+    second resource with the URN of one already registered (the SDK's mock takes both). The URN is
+    the SDK mock's, whose type part names the parent's type only, not the engine's whole chain:
+    stricter than the engine for grandchildren, which this program does not nest that deep."""
 
     stack_outputs: dict[str, Any]
     dependencies: dict[tuple[str, str], list[str]]
