@@ -27,7 +27,7 @@ from typing import Any, Optional
 import pulumi
 from pydantic import SecretStr
 
-from components.manifests import GRAFANA, GRAFANA_HTTP_PORT, GRAFANA_LABELS, KubePrometheus, grafana_container
+from components.manifests import GRAFANA, GRAFANA_HTTP_PORT, GRAFANA_LABELS, KubePrometheus, grafana_container, named
 from components.settings import PROJECT, GrafanaExposeSettings, GrafanaSettings, SettingsError
 from components.transformations import Manifest, Transformation, is_object
 
@@ -117,8 +117,7 @@ def expose_service(obj: Manifest, *, expose: GrafanaExposeSettings) -> None:
     spec = obj["spec"]
     spec["type"] = expose.type
     if expose.node_port is not None:
-        http = next(p for p in spec["ports"] if p.get("name") == GRAFANA_HTTP_PORT)  # checked by KubePrometheus.open
-        http["nodePort"] = expose.node_port
+        named(spec["ports"], GRAFANA_HTTP_PORT)["nodePort"] = expose.node_port  # checked by KubePrometheus.open
     if expose.load_balancer_source_ranges:
         spec["loadBalancerSourceRanges"] = list(expose.load_balancer_source_ranges)
     if expose.annotations:
@@ -158,8 +157,8 @@ def admit_exposure(obj: Manifest, *, expose: GrafanaExposeSettings, port: int) -
 def grafana_http_port(kp: KubePrometheus) -> int:
     """The port Grafana listens on (the container port named http): what a NetworkPolicy sees,
     after the Service has forwarded the connection."""
-    ports = grafana_container(kp.find("Deployment", GRAFANA))["ports"]
-    return next(int(p["containerPort"]) for p in ports if p.get("name") == GRAFANA_HTTP_PORT)
+    container = grafana_container(kp.find("Deployment", GRAFANA))
+    return int(named(container["ports"], GRAFANA_HTTP_PORT)["containerPort"])
 
 
 def grafana_transformations(access: GrafanaAccessArgs, kp: KubePrometheus) -> list[Transformation]:

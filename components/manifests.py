@@ -14,11 +14,15 @@ _CRD_DOCUMENT = re.compile(r"^kind:\s*CustomResourceDefinition\s*$", re.MULTILIN
 _KEY = f"{PROJECT}:kubePrometheus.manifests"
 
 
+def named(entries: list[dict[str, Any]] | None, name: str) -> dict[str, Any] | None:
+    """The entry called `name` of a Kubernetes list of named entries (containers, ports), or None."""
+    return next((entry for entry in entries or [] if entry.get("name") == name), None)
+
+
 def grafana_container(deployment: dict[str, Any]) -> dict[str, Any] | None:
     """The grafana container of upstream's Grafana Deployment (KubePrometheus.open checks that
     the pinned release has it, with its http port)."""
-    containers = deployment["spec"]["template"]["spec"].get("containers", [])
-    return next((c for c in containers if c.get("name") == GRAFANA), None)
+    return named(deployment["spec"]["template"]["spec"].get("containers"), GRAFANA)
 
 
 def _adapter_maps_instance_to_node(config_map: dict[str, Any]) -> bool:
@@ -115,7 +119,7 @@ class KubePrometheus:
         missing = [
             f"port {port} of Service {service}"
             for service, port in WEB_SERVICES.values()
-            if not any(p.get("name") == port for p in kp.find("Service", service)["spec"].get("ports", []))
+            if named(kp.find("Service", service)["spec"].get("ports"), port) is None
         ]
         if not kp.find("Prometheus", "k8s").get("spec", {}).get("serviceAccountName"):
             missing.append("spec.serviceAccountName of Prometheus k8s")
@@ -124,7 +128,7 @@ class KubePrometheus:
         grafana = grafana_container(kp.find("Deployment", GRAFANA))
         if grafana is None:
             missing.append(f"container {GRAFANA} of Deployment {GRAFANA}")
-        elif not any(p.get("name") == GRAFANA_HTTP_PORT for p in grafana.get("ports", [])):
+        elif named(grafana.get("ports"), GRAFANA_HTTP_PORT) is None:
             missing.append(f"port {GRAFANA_HTTP_PORT} of the {GRAFANA} container")
         if missing:
             raise SettingsError(
@@ -147,5 +151,4 @@ class KubePrometheus:
         )
 
     def service_port(self, service: str, port_name: str) -> int:
-        ports = self.find("Service", service)["spec"]["ports"]
-        return next(int(p["port"]) for p in ports if p.get("name") == port_name)
+        return int(named(self.find("Service", service)["spec"]["ports"], port_name)["port"])

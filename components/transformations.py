@@ -81,7 +81,7 @@ sum by (<<.GroupBy>>) (
 
 # The adapter reads its config once, at start-up; upstream rolls it on a change through this
 # pod-template annotation.
-ADAPTER_CONFIG_CHECKSUM = "checksum.config/md5"
+_ADAPTER_CONFIG_CHECKSUM = "checksum.config/md5"
 
 
 class _BlockStyleDumper(yaml.SafeDumper):
@@ -114,8 +114,8 @@ def adapter_reads_nodes_by_instance(obj: Manifest) -> None:
     elif is_object(obj, "Deployment", "prometheus-adapter"):
         # Upstream's checksum is of upstream's config; ours is of what our config is made from.
         annotations = obj["spec"]["template"]["metadata"].setdefault("annotations", {})
-        made_from = annotations.get(ADAPTER_CONFIG_CHECKSUM, "") + _ADAPTER_NODE_CPU_QUERY
-        annotations[ADAPTER_CONFIG_CHECKSUM] = hashlib.md5(made_from.encode(), usedforsecurity=False).hexdigest()
+        made_from = annotations.get(_ADAPTER_CONFIG_CHECKSUM, "") + _ADAPTER_NODE_CPU_QUERY
+        annotations[_ADAPTER_CONFIG_CHECKSUM] = hashlib.md5(made_from.encode(), usedforsecurity=False).hexdigest()
 
 
 def rename_namespace(obj: Manifest, *, old: str, new: str) -> None:
