@@ -9,9 +9,10 @@ import pulumi
 import pytest
 import yaml
 
-from components.manifests import KubePrometheus
-from components.settings import MANIFESTS_ENV, PROJECT, PROJECT_ROOT
-from tools.mock_engine import Recorder, RecordingMonitor, run_program, stack_config
+from pks_monitoring.upstream import KubePrometheus
+from pks_monitoring.settings import MANIFESTS_ENV, PROJECT, PROJECT_ROOT
+from pks_monitoring.offline.mock_engine import Recorder, RecordingMonitor, run_program, stack_config
+from tests.helpers.micrometer import app_prometheus, spring_boot_app  # noqa: F401 (fixtures)
 
 UPSTREAM = (PROJECT_ROOT / "../shared/kube-prometheus/v0.18.0/manifests").resolve()
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from components.settings import PROJECT, PROJECT_ROOT
+from pks_monitoring.settings import PROJECT, PROJECT_ROOT
 
 NAMESPACES = 20
 

@@ -6,7 +6,7 @@ Each measurement runs N times (default 5), every run a fresh `sys.executable` su
 reports median/min/max wall seconds and the child's peak RSS (ru_maxrss from os.wait4: the
 largest of the child and the processes it waited for, such as the mock provider's), in MB:
 
-  dev render     `python -m tools.render --stack dev --out TMP`, the whole command.
+  dev render     `python -m pks_monitoring.offline.render --stack dev --out TMP`, the whole command.
   naive program  the same mocks, but ALL of manifests/ (setup/ CRDs included) through ONE
                  pulumi_kubernetes.yaml.ConfigGroup v1 with no transformations; shown with the
                  naive/dev ratio. Runs in `python -m tools.bench --naive-child`, with Python's
@@ -14,7 +14,7 @@ largest of the child and the processes it waited for, such as the mock provider'
   naive, no GC   with --naive-without-gc: the same with the cyclic garbage collector off, as the
                  render runs, to tell the design's gain from the collector's.
   200 app monitors  "not yet available" unless --apps-config FILE exists; then
-                 `python -m tools.render --config FILE --out TMP`, and with --apps N the cost
+                 `python -m pks_monitoring.offline.render --config FILE --out TMP`, and with --apps N the cost
                  per app, (apps median - dev median) / N.
 
 The manifests come from $KUBE_PROMETHEUS_MANIFESTS if set, else
@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.settings import MANIFESTS_ENV, PROJECT_ROOT
+from pks_monitoring.settings import MANIFESTS_ENV, PROJECT_ROOT
 
 
 def manifests_dir() -> Path:
@@ -52,8 +52,8 @@ def naive_program(without_gc: bool = False) -> None:
     import pulumi
     import pulumi_kubernetes as k8s
 
-    from components.settings import PROJECT
-    from tools.mock_engine import Recorder
+    from pks_monitoring.settings import PROJECT
+    from pks_monitoring.offline.mock_engine import Recorder
 
     recorder = Recorder()
     pulumi.runtime.set_mocks(recorder, project=PROJECT, stack="dev", preview=False)
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--runs must be at least 1")
 
     py = sys.executable
-    dev = measure("dev render", [py, "-m", "tools.render", "--stack", "dev"], args.runs, True)
+    dev = measure("dev render", [py, "-m", "pks_monitoring.offline.render", "--stack", "dev"], args.runs, True)
     naive = measure("naive program", [py, "-m", "tools.bench", "--naive-child"], args.runs)
     results = [dev, naive]
     notes = [("naive/dev", f"{naive.median / dev.median:.2f}x median time, "
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         notes.append(("naive, no GC/dev", f"{naive_no_gc.median / dev.median:.2f}x median time"))
     if args.apps_config and args.apps_config.is_file():
         config = str(args.apps_config.resolve())
-        apps = measure("200 app monitors", [py, "-m", "tools.render", "--config", config], args.runs, True)
+        apps = measure("200 app monitors", [py, "-m", "pks_monitoring.offline.render", "--config", config], args.runs, True)
         results.append(apps)
         if args.apps:
             per_app = (apps.median - dev.median) / args.apps

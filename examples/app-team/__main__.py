@@ -5,23 +5,16 @@ AppMonitor (ServiceMonitor + the Role/RoleBinding Prometheus discovers with). It
 checked with pks-monitoring's own rules; they reach Grafana through a pull request to
 pks-monitoring's dashboards/, because Grafana reads only what the monitoring stack mounts.
 """
-import sys
 from pathlib import Path
 
-# pks-monitoring is not a package: this example lives in its repository and imports its
-# components from the repository root (outside it, pin a checkout of the repository and point
-# this at it).
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+import pulumi
+import pulumi_kubernetes as k8s
+from pydantic import ValidationError
 
-import pulumi  # noqa: E402
-import pulumi_kubernetes as k8s  # noqa: E402
-from pydantic import ValidationError  # noqa: E402
-
-from components.app_monitor import AppMonitor, AppMonitorArgs  # noqa: E402
-from components.dashboards import load_dashboards  # noqa: E402
-from components.settings import AppSettings, SettingsError  # noqa: E402
+from pks_monitoring.components.app_monitor import AppMonitor, AppMonitorArgs
+from pks_monitoring.dashboards import load_dashboards
+from pks_monitoring.settings import SettingsError
+from pks_monitoring.settings.apps import AppSettings
 
 DASHBOARDS_DIR = Path(__file__).resolve().parent / "dashboards"
 

@@ -11,18 +11,14 @@ import pulumi_kubernetes as k8s
 import pytest
 import yaml
 
-from components.app_monitor import (
-    AppMonitor,
-    AppMonitorArgs,
-    discovery_rules,
-    service_account_subject,
-    service_discovery_role,
-)
-from components.demo_app import CONTAINER_PORT, DemoApp, DemoAppArgs
-from components.manifests import KubePrometheus
-from components.settings import AppSettings, SettingsError
-from tests.schema_validation import crd_schemas, validate_core, validate_custom
-from tools.render import plain
+from pks_monitoring.components.app_monitor import AppMonitor, AppMonitorArgs, discovery_rules, service_account_subject, service_discovery_role
+from pks_monitoring.components.demo_app import CONTAINER_PORT, DemoApp, DemoAppArgs
+from pks_monitoring.upstream import KubePrometheus
+from pks_monitoring.settings import SettingsError
+from pks_monitoring.settings.apps import AppSettings
+from tests.helpers.schemas import crd_schemas, validate_core, validate_custom
+from pks_monitoring.offline.render import plain
+from tests.helpers.app_monitor import ENDPOINTS_GRANTS, ENDPOINT_SLICE_GRANTS, grants, objects
 
 PROMETHEUS_SA = {"namespace": "monitoring", "name": "prometheus-k8s"}
 # Every option set: https with a CA from a Secret, a label key with a prefix, a compound interval.
@@ -39,7 +35,6 @@ ORDERS = AppSettings.model_validate(
     }
 )
 HELLO = DemoAppArgs().monitored_app()
-READ = {"get", "list", "watch"}
 
 
 @pytest.fixture(scope="module")
@@ -64,33 +59,12 @@ def registered(*resources: pulumi.Resource) -> pulumi.Output:
     return pulumi.Output.all(*[r.urn for r in flat])
 
 
-def objects(mocks) -> dict[tuple[str, str, str], dict]:
-    """(kind, namespace, name) -> the object as the API server gets it."""
-    found = {}
-    for r in mocks.kubernetes_objects():
-        obj = plain(r.inputs)
-        found[obj["kind"], obj["metadata"].get("namespace", ""), obj["metadata"]["name"]] = obj
-    return found
 
 
-def grants(role: dict) -> set[tuple[str, str, str]]:
-    """A Role's rules as (API group, resource, verb) triples."""
-    return {
-        (group, resource, verb)
-        for rule in role["rules"]
-        for group in rule["apiGroups"]
-        for resource in rule["resources"]
-        for verb in rule["verbs"]
-    }
 
 
-def needed(group: str, resource: str) -> set[tuple[str, str, str]]:
-    """get/list/watch on the discovery role's objects, Services and Pods: nothing else."""
-    return {(g, r, v) for g, r in ((group, resource), ("", "services"), ("", "pods")) for v in READ}
 
 
-ENDPOINT_SLICE_GRANTS = needed("discovery.k8s.io", "endpointslices")
-ENDPOINTS_GRANTS = needed("", "endpoints")
 
 
 @pulumi.runtime.test

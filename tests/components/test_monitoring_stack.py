@@ -8,20 +8,25 @@ import yaml
 from pulumi.runtime import rpc
 from pydantic import SecretStr
 
-from components.grafana_access import GrafanaAccessArgs
-from components.monitoring_stack import MonitoringStack, MonitoringStackArgs, NodeScrape
-from components.settings import GrafanaExposeSettings
-from tools.render import plain
+from pks_monitoring.components.monitoring_stack import MonitoringStack, MonitoringStackArgs
+from pks_monitoring.offline.render import plain
+from pks_monitoring.parts.part import StackInputs
+from pks_monitoring.settings import Settings
+from tests.helpers.settings import BASE
 
 
-def build(kube_prometheus, **overrides):
-    grafana = GrafanaAccessArgs("admin", SecretStr("correct-horse-battery"), GrafanaExposeSettings())
-    args = dict(manifests=kube_prometheus, namespace="monitoring", prometheus_replicas=1,
-                alertmanager_replicas=1, grafana=grafana, kube_context="demo")
-    args.update(overrides)
+def build(kube_prometheus, config: dict | None = None):
+    """The stack of the `demo` cluster with `config` (pks-monitoring keys to values) over BASE."""
+    raw = {**BASE, "pks-monitoring:grafana": {"adminPassword": "correct-horse-battery"}}
+    for key, value in (config or {}).items():
+        raw[f"pks-monitoring:{key}"] = value
+    raw["pks-monitoring:kubePrometheus"] = {
+        **raw["pks-monitoring:kubePrometheus"], "manifests": str(kube_prometheus.root),
+        **(config or {}).get("kubePrometheus", {}),
+    }
+    args = MonitoringStackArgs.prepare(StackInputs(Settings.from_raw(raw), kube_prometheus))
     provider = k8s.Provider("test-k8s", context="demo")
-    return MonitoringStack("demo", MonitoringStackArgs(**args),
-                           opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
+    return MonitoringStack("demo", args, opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
 
 
 def registered(stack: MonitoringStack) -> pulumi.Output:
@@ -37,7 +42,7 @@ def objects(mocks) -> dict[tuple[str, str], dict]:
 
 @pulumi.runtime.test
 def test_replicas_and_node_exporter(monitor, kube_prometheus):
-    stack = build(kube_prometheus, prometheus_replicas=2, alertmanager_replicas=3)
+    stack = build(kube_prometheus, {"prometheus": {"replicas": 2}, "alertmanager": {"replicas": 3}})
 
     def check(_):
         found = objects(monitor.mocks)
@@ -84,7 +89,7 @@ def test_every_object_goes_through_the_stack_provider_and_waits_for_setup(monito
 
 @pulumi.runtime.test
 def test_outputs_point_at_the_upstream_services(monitor, kube_prometheus):
-    stack = build(kube_prometheus, namespace="observability")
+    stack = build(kube_prometheus, {"kubePrometheus": {"namespace": "observability"}})
 
     def check(values):
         url, port_forward, account = values
@@ -97,9 +102,9 @@ def test_outputs_point_at_the_upstream_services(monitor, kube_prometheus):
 
 @pulumi.runtime.test
 def test_scrape_wiring_and_platform_patch(monitor, kube_prometheus):
-    node = NodeScrape(port=9101, static_targets=({"name": "pks-api", "address": "10.0.0.5"},),
-                      file_sd_files=("/etc/prometheus/file_sd/bosh-vms.json",))
-    stack = build(kube_prometheus, node_scrape=node)
+    node = {"port": 9101, "staticTargets": [{"name": "pks-api", "address": "10.0.0.5"}],
+            "fileSdFiles": ["/etc/prometheus/file_sd/bosh-vms.json"]}
+    stack = build(kube_prometheus, {"nodeExporter": node})
 
     def check(_):
         found = objects(monitor.mocks)
@@ -142,7 +147,7 @@ def test_scrape_wiring_and_platform_patch(monitor, kube_prometheus):
 
 @pulumi.runtime.test
 def test_upstream_platform_keeps_control_plane_monitors(monitor, kube_prometheus):
-    stack = build(kube_prometheus, platform="upstream")
+    stack = build(kube_prometheus, {"platform": "upstream"})
 
     def check(_):
         found = objects(monitor.mocks)

@@ -16,21 +16,15 @@ import pytest
 import yaml
 from pulumi.runtime import rpc
 
-from components.node_exporter_addon import (
-    APPLY,
-    DELETE,
-    ROLLOUT,
-    NodeExporterAddon,
-    NodeExporterAddonArgs,
-    render,
-    runtime_config,
-)
-from components.settings import PROJECT, NodeExporterAddonSettings, Settings
-from tests.components.test_settings import BASE
-from tools.mock_engine import Recorder, RecordingMonitor, reveal
+from pks_monitoring.components.node_exporter_addon import APPLY, DELETE, ROLLOUT, NodeExporterAddon, NodeExporterAddonArgs, render, runtime_config
+from pks_monitoring.settings import PROJECT, Settings
+from pks_monitoring.settings.node_exporter import AddonSettings
+from tests.helpers.settings import BASE
+from pks_monitoring.offline.mock_engine import Recorder, RecordingMonitor, reveal
 
 FAKE_CLI = Path(__file__).resolve().parent.parent / "fixtures" / "fake_cli.py"
 COMMAND = "command:local:Command"
+PORT = 9100  # node_exporter's port: nodeExporter.port
 
 # Markers that must only ever appear in the commands' environment.
 CREDENTIALS = {
@@ -47,16 +41,16 @@ BOSH = {
 }
 
 
-def addon_settings(**raw) -> NodeExporterAddonSettings:
-    return NodeExporterAddonSettings.model_validate({"enabled": True, "bosh": BOSH, **raw})
+def addon_settings(**raw) -> AddonSettings:
+    return AddonSettings.model_validate({"enabled": True, "bosh": BOSH, **raw})
 
 
-def make_args(addon: NodeExporterAddonSettings | None = None, **overrides) -> NodeExporterAddonArgs:
+def make_args(addon: AddonSettings | None = None, **overrides) -> NodeExporterAddonArgs:
     addon = addon or addon_settings()
     args = dict(
         cluster="demo",
         config_name=addon.config_name,
-        runtime_config=runtime_config(addon),
+        runtime_config=runtime_config(addon, PORT),
         bosh_environment=CREDENTIALS["BOSH_ENVIRONMENT"],
         bosh_client=CREDENTIALS["BOSH_CLIENT"],
         bosh_client_secret=CREDENTIALS["BOSH_CLIENT_SECRET"],
@@ -161,7 +155,7 @@ def fake_cli(tmp_path) -> FakeCli:
 
 
 def test_runtime_config_defaults():
-    config = runtime_config(addon_settings())
+    config = runtime_config(addon_settings(), PORT)
     assert config["releases"] == [
         {
             "name": "node-exporter",
@@ -183,13 +177,12 @@ def test_runtime_config_defaults():
 def test_runtime_config_from_settings():
     addon = addon_settings(
         release={"version": "5.10", "url": "https://example.test/ne-5.10.tgz", "sha1": "sha256:" + "ab" * 32},
-        port=9110,
         collectors={"systemd": True, "wifi": False},
         stemcells=["ubuntu-jammy"],
         includeDeployments=["service-instance_0a1b"],
         excludeDeployments=["harbor-container-registry"],
     )
-    config = runtime_config(addon)
+    config = runtime_config(addon, 9110)
     assert config["releases"][0] == {
         "name": "node-exporter", "version": "5.10", "url": "https://example.test/ne-5.10.tgz", "sha1": "sha256:" + "ab" * 32
     }
@@ -203,7 +196,7 @@ def test_runtime_config_from_settings():
     assert entry["include"] == {"stemcell": [{"os": "ubuntu-jammy"}], "deployments": ["service-instance_0a1b"]}
     assert entry["exclude"] == {"deployments": ["harbor-container-registry"]}
     # A list of collectors enables them.
-    listed = runtime_config(addon_settings(collectors=["ntp", "systemd"]))
+    listed = runtime_config(addon_settings(collectors=["ntp", "systemd"]), PORT)
     assert listed["addons"][0]["jobs"][0]["properties"]["node_exporter"]["collector"] == {
         "ntp": {"enabled": True}, "systemd": {"enabled": True}
     }
@@ -212,10 +205,10 @@ def test_runtime_config_from_settings():
 @pytest.mark.parametrize(
     "raw",
     [{}, {"release": {"version": "5.10", "url": "https://x.test/ne-5.10.tgz", "sha1": "0" * 40}},
-     {"collectors": {"cpu": False}, "excludeDeployments": ["a", "b"], "port": 1}],
+     {"collectors": {"cpu": False}, "excludeDeployments": ["a", "b"]}],
 )
 def test_runtime_config_round_trips_through_yaml(raw):
-    config = runtime_config(addon_settings(**raw))
+    config = runtime_config(addon_settings(**raw), PORT)
     assert yaml.safe_load(yaml.safe_dump(config)) == config
     assert yaml.safe_load(render(config)) == config
     # "5.10" stays the string BOSH needs, not the float 5.1.
@@ -229,7 +222,7 @@ def test_runtime_config_round_trips_through_yaml(raw):
 def test_apply_update_and_delete_run_the_exact_bosh_commands(engine, fake_cli):
     addon_config = addon_settings(deleteOnDestroy=True, collectors=["systemd"])
     addon = NodeExporterAddon("demo", make_args(addon_config))
-    expected = runtime_config(addon_config)
+    expected = runtime_config(addon_config, PORT)
 
     def check(_):
         inputs = commands(engine)["demo-runtime-config"]
@@ -256,7 +249,7 @@ def test_config_values_cannot_change_the_command_that_runs(engine, fake_cli, tmp
     pwned = tmp_path / "pwned"
     hostile = f"a b 'single' \"double\" $(touch {pwned}) `touch {pwned}` ; touch {pwned}\nsecond line"
     # Settings refuse such names (test_settings); the component must be safe without that help.
-    hostile_config = runtime_config(addon_settings())
+    hostile_config = runtime_config(addon_settings(), PORT)
     hostile_config["addons"][0]["exclude"] = {"deployments": [hostile]}
     hostile_config["addons"][0]["jobs"][0]["properties"]["node_exporter"]["web"]["telemetry_path"] = hostile
     bad = NodeExporterAddon(
@@ -370,14 +363,14 @@ def settings_with(manifests_dir, **addon) -> Settings:
         {
             **BASE,
             "pks-monitoring:kubePrometheus": {"manifests": str(manifests_dir)},
-            "pks-monitoring:nodeExporterAddon": {"enabled": True, "bosh": BOSH, **addon},
+            "pks-monitoring:nodeExporter": {"addon": {"enabled": True, "bosh": BOSH, **addon}},
         }
     )
 
 
 def test_disabled_by_default(manifests_dir):
     settings = Settings.from_raw({**BASE, "pks-monitoring:kubePrometheus": {"manifests": str(manifests_dir)}})
-    assert settings.node_exporter_addon.enabled is False
+    assert settings.node_exporter.addon.enabled is False
     assert NodeExporterAddonArgs.from_settings(settings) is None
 
 
@@ -394,7 +387,7 @@ def test_component_from_settings(engine, manifests_dir):
         assert "pks-monitoring:index:NodeExporterAddon$command:local:Command::demo-runtime-config" in command_urn
         assert [r.name for r in engine.mocks.resources if r.type == COMMAND] == ["demo-runtime-config"]
         assert name == "node-exporter"
-        assert yaml.safe_load(text) == runtime_config(settings.node_exporter_addon)
+        assert yaml.safe_load(text) == runtime_config(settings.node_exporter.addon, settings.node_exporter.port)
         assert digest == hashlib.sha256(text.encode()).hexdigest()
         assert rollout == "tkgi upgrade-cluster demo --non-interactive --wait"
         assert addon.rollout is None  # opt-in: without it the stack only outputs the command

@@ -6,10 +6,10 @@ import json
 import pytest
 import yaml
 
-from components.app_monitor import apps_to_monitor
-from components.settings import Settings
+from pks_monitoring.components.app_monitor import apps_to_monitor
+from pks_monitoring.settings import Settings
 from tools.apps_stack import apps_stack_config, main
-from tools.mock_engine import stack_config
+from pks_monitoring.offline.mock_engine import stack_config
 
 
 def stack_config_of(config: dict, tmp=None):

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.settings import PROJECT, PROJECT_ROOT
+from pks_monitoring.settings import PROJECT, PROJECT_ROOT
 from tests.conftest import UPSTREAM
-from tests.prometheus_tools import require
-from tools.mock_engine import stack_config
-from tools.render_diff import stacks_in
+from tests.helpers.prometheus_tools import require
+from pks_monitoring.offline.mock_engine import stack_config
+from pks_monitoring.offline.render_diff import stacks_in
 
 WORKFLOWS = sorted(p for p in (PROJECT_ROOT / ".github" / "workflows").iterdir() if p.suffix in (".yml", ".yaml"))
 PREVIEW = PROJECT_ROOT / ".github" / "workflows" / "preview.yml"

@@ -1,0 +1,93 @@
+"""DemoApp: a Spring Boot app with Micrometer (making/hello-pks) for a new user to watch its
+Prometheus target appear. Opt-in (`demoApp.enabled`); its entry among the monitored apps is
+`DemoAppArgs.monitored_app()` (pks_monitoring.components.app_monitor.apps_to_monitor adds it)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from pks_monitoring.settings import Settings
+from pks_monitoring.settings.apps import AppSettings
+
+PORT_NAME = "http"  # the ServiceMonitor selects the Service port by this name
+CONTAINER_PORT = 8080  # Spring Boot's default server.port
+
+
+@dataclass(frozen=True)
+class DemoAppArgs:
+    namespace: str = "hello"
+    name: str = "hello-pks"
+    image: str = "making/hello-pks:0.0.2"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Optional["DemoAppArgs"]:
+        """None unless `demoApp.enabled`."""
+        return cls() if settings.demo_app.enabled else None
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {"app": self.name}
+
+    def monitored_app(self) -> AppSettings:
+        """Scraped through its Service's named port at Micrometer's actuator path (the default)."""
+        return AppSettings(name=self.name, namespace=self.namespace, selector=self.labels, port=PORT_NAME)
+
+
+class DemoApp(pulumi.ComponentResource):
+    namespace: k8s.core.v1.Namespace  # what the demo app's AppMonitor waits for
+    deployment: k8s.apps.v1.Deployment
+    service: k8s.core.v1.Service
+
+    def __init__(
+        self, name: str, args: DemoAppArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("pks-monitoring:index:DemoApp", name, None, opts)
+        self.namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={"name": args.namespace},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
+        metadata = {"name": args.name, "namespace": args.namespace, "labels": args.labels}
+        container = {
+            "name": args.name,
+            "image": args.image,
+            "ports": [{"name": PORT_NAME, "containerPort": CONTAINER_PORT}],
+            # A JVM that is not container-aware sizes its heap from the node's memory and gets
+            # OOM-killed at the limit; pin the heap well inside it.
+            "env": [{"name": "JAVA_TOOL_OPTIONS", "value": "-Xmx256m"}],
+            "resources": {
+                "requests": {"cpu": "100m", "memory": "384Mi"},
+                "limits": {"memory": "512Mi"},
+            },
+            # Ready once Tomcat listens: then the Service has an endpoint and the target appears.
+            "readinessProbe": {
+                "tcpSocket": {"port": PORT_NAME},
+                "initialDelaySeconds": 10,
+                "periodSeconds": 5,
+            },
+        }
+        self.deployment = k8s.apps.v1.Deployment(
+            f"{name}-deployment",
+            metadata=metadata,
+            spec={
+                "replicas": 1,
+                "selector": {"matchLabels": args.labels},
+                "template": {"metadata": {"labels": args.labels}, "spec": {"containers": [container]}},
+            },
+            opts=in_namespace,
+        )
+        self.service = k8s.core.v1.Service(
+            f"{name}-service",
+            metadata=metadata,
+            spec={
+                "selector": args.labels,
+                "ports": [{"name": PORT_NAME, "port": CONTAINER_PORT, "targetPort": PORT_NAME}],
+            },
+            opts=in_namespace,
+        )
+
+        self.register_outputs({"namespace": args.namespace, "service": args.name})

@@ -1,0 +1,38 @@
+"""The parts of the stack, in the order their patches apply: one module each, named as its config
+key (kube-prometheus' `components/`), plus the platform's patch set. Adding a part is adding a
+module and a line here."""
+
+from __future__ import annotations
+
+from pks_monitoring.parts import (
+    alertmanager,
+    apps,
+    grafana,
+    node_exporter,
+    pod_security,
+    prometheus,
+    prometheus_adapter,
+)
+from pks_monitoring.parts.part import Part, PartPlan, StackInputs
+from pks_monitoring.platforms import PLATFORMS
+
+PARTS: tuple[Part, ...] = (
+    node_exporter.PART,
+    prometheus_adapter.PART,
+    prometheus.PART,
+    alertmanager.PART,
+    grafana.PART,
+    apps.PART,
+)
+
+
+def stack_parts(inputs: StackInputs) -> tuple[Part, ...]:
+    """Every part of this stack: the parts, the platform's patch set, then pod security (which
+    cuts what the others set, so it comes last)."""
+    return (*PARTS, PLATFORMS[inputs.settings.platform], pod_security.PART)
+
+
+def plan(inputs: StackInputs) -> tuple[PartPlan, ...]:
+    """What every part does to the stack; raises SettingsError (one line) on what a part
+    refuses. Call it before any resource is registered."""
+    return tuple(PartPlan.of(part, inputs) for part in stack_parts(inputs))

@@ -1,0 +1,48 @@
+"""Prometheus (`prometheus`): upstream's Prometheus `k8s` resource with the replicas, retention,
+storage, resources and placement from settings."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Optional
+
+from pks_monitoring.manifests import Manifest, Transformation, is_object
+from pks_monitoring.parts.part import Part, StackInputs
+from pks_monitoring.upstream import PROMETHEUS
+from pks_monitoring.workloads import (
+    claim_template,
+    drop_disruption_budget,
+    placement,
+    set_placement,
+    set_replicas,
+    use_volume_claim_template,
+)
+
+DISRUPTION_BUDGET = "prometheus-k8s"
+
+
+def set_retention(obj: Manifest, *, time: str, size: Optional[str]) -> None:
+    """spec.retention and spec.retentionSize of the Prometheus `k8s` resource (None: no size)."""
+    if is_object(obj, "Prometheus", PROMETHEUS):
+        spec = obj.setdefault("spec", {})
+        spec["retention"] = time
+        if size is not None:
+            spec["retentionSize"] = size
+
+
+def patches(inputs: StackInputs) -> list[Transformation]:
+    prometheus = inputs.settings.prometheus
+    at = {"kind": "Prometheus", "name": PROMETHEUS}
+    transformations: list[Transformation] = [
+        partial(set_replicas, **at, replicas=prometheus.replicas),
+        partial(drop_disruption_budget, name=DISRUPTION_BUDGET, replicas=prometheus.replicas),
+        partial(set_retention, time=prometheus.retention.time, size=prometheus.retention_size()),
+        partial(set_placement, **at, **placement(prometheus)),
+    ]
+    if prometheus.storage.enabled:
+        claim = claim_template(prometheus.storage)
+        transformations.append(partial(use_volume_claim_template, **at, **claim))
+    return transformations
+
+
+PART = Part("prometheus", patches)

@@ -1,0 +1,119 @@
+"""The stack's settings: one model per top-level config key (`pks-monitoring:<key>`), the root
+`Settings` that holds them, and the loader that turns the engine's config into it.
+
+Config is read once, at the edge (`Settings.from_pulumi_config`), into typed objects that the
+components trust. A bad value becomes one `SettingsError` line naming the config key and the fix,
+raised before any resource is registered.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import ValidationInfo, field_validator
+
+from pks_monitoring.settings import loader
+from pks_monitoring.settings.alertmanager import AlertmanagerSettings
+from pks_monitoring.settings.apps import AppAlertSettings, AppSettings, DemoAppSettings
+from pks_monitoring.settings.grafana import GrafanaSettings
+from pks_monitoring.settings.kube_prometheus import MANIFESTS_ENV, KubePrometheusSettings
+from pks_monitoring.settings.node_exporter import NodeExporterSettings
+from pks_monitoring.settings.pod_security import PodSecuritySettings
+from pks_monitoring.settings.prometheus import PrometheusSettings
+from pks_monitoring.settings.provider import KubernetesTarget, ProviderSettings
+from pks_monitoring.settings.types import (
+    PROJECT,
+    PROJECT_ROOT,
+    SECRET_PLACEHOLDER,
+    Dns1123Label,
+    Model,
+    SettingsError,
+)
+
+__all__ = [
+    "MANIFESTS_ENV",
+    "PROJECT",
+    "PROJECT_ROOT",
+    "SECRET_PLACEHOLDER",
+    "Settings",
+    "SettingsError",
+    "plain_text_secrets",
+]
+
+
+class Settings(Model):
+    cluster: Dns1123Label
+    # The platform patch set (pks_monitoring.platforms): `pks` drops the monitors and alerts of
+    # the control plane that PKS/TKGI runs on BOSH masters, out of Prometheus' reach.
+    platform: Literal["pks", "upstream"] = "pks"
+    kube_prometheus: KubePrometheusSettings = KubePrometheusSettings()
+    prometheus: PrometheusSettings = PrometheusSettings()
+    alertmanager: AlertmanagerSettings = AlertmanagerSettings()
+    grafana: GrafanaSettings = GrafanaSettings()
+    node_exporter: NodeExporterSettings = NodeExporterSettings()
+    apps: list[AppSettings] = []  # names unique, also against the demo app: components.app_monitor
+    app_alerts: AppAlertSettings = AppAlertSettings()
+    demo_app: DemoAppSettings = DemoAppSettings()
+    # After prometheus, alertmanager and grafana: its check reads their storage.
+    pod_security: PodSecuritySettings = PodSecuritySettings()
+    provider: ProviderSettings = ProviderSettings()
+    kubernetes: KubernetesTarget = KubernetesTarget()
+
+    @field_validator("pod_security")
+    @classmethod
+    def _volumes_stay_writable(
+        cls, value: PodSecuritySettings, info: ValidationInfo
+    ) -> PodSecuritySettings:
+        # Without fsGroup, which SecurityContextDeny rejects, the kubelet leaves a new volume
+        # owned by root, and Prometheus, Alertmanager and Grafana (non-root) fail with permission
+        # denied.
+        parts = ("prometheus", "alertmanager", "grafana")
+        stored = [p for p in parts if p in info.data and info.data[p].storage.enabled]
+        if value.security_context_deny and stored:
+            keys = ", ".join(f"{part}.storage.enabled" for part in stored)
+            raise ValueError(
+                "securityContextDeny drops fsGroup, so new volumes stay owned by root and the "
+                f"non-root {', '.join(stored)} cannot write them; set {keys} to false (their "
+                "data is then lost when a pod is recreated) or turn SecurityContextDeny off in "
+                "the plan"
+            )
+        return value
+
+    @field_validator("kubernetes")
+    @classmethod
+    def _one_target(cls, value: KubernetesTarget) -> KubernetesTarget:
+        if value.context is None and value.kubeconfig is None:
+            raise ValueError(
+                "no cluster to deploy to: set kubernetes:context "
+                "(`pulumi config set kubernetes:context <cluster>` after `tkgi get-credentials`) "
+                "or kubernetes:kubeconfig as a secret"
+            )
+        return value
+
+    @classmethod
+    def from_pulumi_config(cls) -> Settings:
+        """Validate the stack's config; raises SettingsError with one line on bad input."""
+        settings = loader.from_pulumi_config(cls)
+        settings.check_paths()
+        return settings
+
+    @classmethod
+    def from_raw(cls, raw: dict[str, Any]) -> Settings:
+        """`raw` maps full config keys (`pks-monitoring:cluster`) to their values."""
+        settings = loader.from_raw(cls, raw)
+        settings.check_paths()
+        return settings
+
+    def check_paths(self) -> None:
+        manifests = self.kube_prometheus.manifests_dir()
+        if not manifests.is_dir():
+            raise SettingsError(
+                f"{PROJECT}:kubePrometheus.manifests: {manifests} is not a directory; "
+                "fetch the pinned kube-prometheus tag (see README) and point this key "
+                f"(or {MANIFESTS_ENV}) at its manifests/ directory"
+            )
+
+
+def plain_text_secrets(raw_config: dict[str, Any], secret_keys: set[str]) -> list[str]:
+    """loader.plain_text_secrets for the stack's settings."""
+    return loader.plain_text_secrets(Settings, raw_config, secret_keys)

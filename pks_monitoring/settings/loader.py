@@ -1,0 +1,198 @@
+"""From the engine's config to a validated settings model: raw config read once, camelCase keys
+only, keys that moved refused with their new place, plain-text secrets refused, and every
+failure one line naming the config key and the fix (`SettingsError`)."""
+
+from __future__ import annotations
+
+import json
+from types import UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
+
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from pks_monitoring.settings.provider import KubernetesTarget
+from pks_monitoring.settings.types import PROJECT, SettingsError
+
+M = TypeVar("M", bound=BaseModel)
+
+# Config keys of earlier layouts: where their settings live now.
+MOVED_KEYS = {
+    "workloads": "prometheus, alertmanager and grafana (storage, retention, resources, "
+    "nodeSelector, tolerations under each) and podSecurity.securityContextDeny",
+    "alerting": "alertmanager (receivers, defaultReceiver, routes, groupBy, group timers)",
+    "nodeScrape": "nodeExporter (staticTargets, fileSdFiles)",
+    "nodeExporterAddon": "nodeExporter.addon (its port: nodeExporter.port)",
+}
+_TARGET_KEYS = ("kubernetes:context", "kubernetes:kubeconfig")
+
+
+def known_keys(model: type[BaseModel]) -> list[str]:
+    return sorted(f.alias or n for n, f in model.model_fields.items() if n != "kubernetes")
+
+
+def from_raw(model: type[M], raw: dict[str, Any]) -> M:
+    """`raw` maps full config keys (`pks-monitoring:cluster`) to their values."""
+    data: dict[str, Any] = {}
+    target: dict[str, Any] = {}
+    for key, value in raw.items():
+        namespace, _, name = key.partition(":")
+        if namespace == PROJECT:
+            data[name] = value
+        elif key in _TARGET_KEYS:
+            target[name] = value
+    data["kubernetes"] = target
+    for name in sorted(data):
+        if name in MOVED_KEYS:
+            raise SettingsError(
+                f"{PROJECT}:{name}: this key moved; set its settings under {MOVED_KEYS[name]} "
+                "(the README's config reference) and remove it"
+            )
+    unknown = sorted(set(data) - {f.alias or n for n, f in model.model_fields.items()})
+    if unknown:
+        key = f"{PROJECT}:{unknown[0]}"
+        raise SettingsError(
+            f"{key}: unknown config key; remove it (`pulumi config rm {key}`) "
+            f"or fix its spelling (known keys: {', '.join(known_keys(model))})"
+        )
+    try:
+        # Config keys are the camelCase names only: a snake_case spelling would slip past the
+        # plain-text-secret check, which reads the documented names.
+        return model.model_validate(data, by_alias=True, by_name=False)
+    except ValidationError as error:
+        raise SettingsError(one_line(model, error)) from None
+
+
+def from_pulumi_config(model: type[M]) -> M:
+    """Validate the stack's config; raises SettingsError with one line on bad input."""
+    from pulumi.runtime.config import is_config_secret
+
+    raw = raw_config()
+    settings = from_raw(model, raw)
+    plain = plain_text_secrets(model, raw, {key for key in raw if is_config_secret(key)})
+    if plain:
+        raise SettingsError(plain[0])
+    return settings
+
+
+def config_key(loc: tuple[int | str, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] == "kubernetes":
+        return "kubernetes:" + ".".join(parts[1:]) if len(parts) > 1 else "kubernetes"
+    head, rest = (parts[0], parts[1:]) if parts else ("", [])
+    path = head + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in rest)
+    return f"{PROJECT}:{path}"
+
+
+def _unwrap(annotation: Any) -> Any:
+    while get_origin(annotation) in (Union, UnionType, Annotated):
+        annotation = next(a for a in get_args(annotation) if a is not type(None))
+    return annotation
+
+
+def _secret_setting(model: type[BaseModel], loc: tuple[int | str, ...]) -> bool:
+    """Whether a validation error's location names a SecretStr setting (its input is never
+    shown)."""
+    annotation: Any = model
+    for part in loc:
+        annotation = _unwrap(annotation)
+        if isinstance(part, int) and get_origin(annotation) is list:
+            annotation = get_args(annotation)[0]
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            fields = {f.alias or n: f.annotation for n, f in annotation.model_fields.items()}
+            if part not in fields:
+                return False
+            annotation = fields[str(part)]
+        else:
+            return False
+    return _unwrap(annotation) is SecretStr
+
+
+def one_line(model: type[BaseModel], error: ValidationError) -> str:
+    first = error.errors(include_url=False)[0]
+    key = config_key(first["loc"])
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown key; remove it or fix its spelling"
+    elif first["type"] == "missing":
+        message = "required; set it with `pulumi config set`"
+    elif "input" in first and first["type"] not in ("value_error",):
+        shown = first["input"]
+        if not isinstance(shown, (dict, list)) and not _secret_setting(model, first["loc"]):
+            message += f" (got {shown!r})"
+    if first["type"] == "value_error":
+        message = message.removeprefix("Value error, ")
+    return f"{key}: {message}"
+
+
+def raw_config() -> dict[str, Any]:
+    """Every config key the engine (or the mock engine) passed to the program, JSON decoded."""
+    from pulumi.runtime import config as runtime_config
+
+    keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    raw: dict[str, Any] = {}
+    for key in sorted(keys):
+        value = runtime_config.get_config(key)
+        # Structured values (objects, lists) arrive as JSON text; scalars stay the strings they
+        # are, so a cluster named "123" is not turned into a number.
+        if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass  # not JSON after all: validation reports the key with its type
+        raw[key] = value
+    return raw
+
+
+def _secret_paths(annotation: Any, value: Any, path: str) -> list[str]:
+    """The paths below `path` where `value` sets a SecretStr field of `annotation`."""
+    origin = get_origin(annotation)
+    if value is None:
+        return []
+    if annotation is SecretStr:
+        return [path]
+    if origin is Annotated:
+        return _secret_paths(get_args(annotation)[0], value, path)
+    if origin in (Union, UnionType):
+        return [p for arg in get_args(annotation) for p in _secret_paths(arg, value, path)]
+    if origin is list and isinstance(value, list):
+        item = get_args(annotation)[0]
+        return [p for i, v in enumerate(value) for p in _secret_paths(item, v, f"{path}[{i}]")]
+    if (
+        isinstance(annotation, type)
+        and issubclass(annotation, BaseModel)
+        and isinstance(value, dict)
+    ):
+        fields = [(f.alias or n, f.annotation) for n, f in annotation.model_fields.items()]
+        return [
+            p
+            for key, a in fields
+            if key in value
+            for p in _secret_paths(a, value[key], f"{path}.{key}")
+        ]
+    return []
+
+
+def plain_text_secrets(
+    model: type[BaseModel], raw_config: dict[str, Any], secret_keys: set[str]
+) -> list[str]:
+    """One line per secret setting (a SecretStr field of `model`) given in plain text: set in
+    `raw_config` (full config keys to values, as `from_raw` takes them) under a key that is not
+    in `secret_keys` (the keys the engine marks secret).
+
+    The engine marks a whole top-level key secret as soon as one value in it is, so a key holding
+    both a secret value and a plain-text one passes this check unnoticed.
+    """
+    models: dict[str, type[BaseModel]] = {PROJECT: model, "kubernetes": KubernetesTarget}
+    lines = []
+    for key, value in raw_config.items():
+        namespace, _, name = key.partition(":")
+        owner = models.get(namespace)
+        if owner is None or key in secret_keys:
+            continue
+        fields = {f.alias or n: f.annotation for n, f in owner.model_fields.items()}
+        for path in _secret_paths(fields.get(name), value, key):
+            lines.append(
+                f"{path}: a secret given in plain text; set it with "
+                f"`pulumi config set --secret --path '{path}' <value>`"
+            )
+    return lines

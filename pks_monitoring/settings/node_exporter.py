@@ -1,0 +1,200 @@
+"""`nodeExporter`: node_exporter on the BOSH VMs: the port it listens on, the director-wide
+runtime-config addon that puts it there (`addon`), and the VMs outside Kubernetes Prometheus
+scrapes besides every node (`staticTargets`, `fileSdFiles`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from pks_monitoring.settings.types import (
+    PROJECT,
+    PROJECT_ROOT,
+    Dns1123Label,
+    Model,
+    undecrypted,
+)
+
+NODE_EXPORTER_RELEASE = {
+    "version": "5.8.0",
+    "url": "https://github.com/cloudfoundry/node-exporter-boshrelease/releases/download/v5.8.0/"
+    "node-exporter-5.8.0.tgz",
+    "sha1": "fe95651a07029512516061113d4ff92c114ae58a",
+}
+STEMCELL_OS = Literal[
+    "ubuntu-xenial", "ubuntu-jammy", "ubuntu-bionic", "ubuntu-noble", "windows2019"
+]
+# The collectors the job's bin/node_exporter_ctl.erb turns into --[no-]collector.<name> from the
+# property node_exporter.collector.<name>.enabled (cloudfoundry/node-exporter-boshrelease). A name
+# outside this list would be accepted by the director and silently ignored by the job.
+NODE_EXPORTER_COLLECTORS = frozenset(
+    "arp bcache bonding btrfs buddyinfo conntrack cpu cpufreq diskstats dmi drbd edac entropy "
+    "ethtool fibrechannel filefd filesystem hwmon infiniband interrupts ipvs ksmd loadavg logind "
+    "mdadm meminfo meminfo_numa mountstats netclass netdev netstat nfs nfsd ntp nvme os perf "
+    "powersupplyclass pressure processes qdisc rapl runit schedstat selinux sockstat softnet stat "
+    "supervisord systemd tapestats tcpstat textfile thermal_zone time timex udp_queues uname "
+    "vmstat wifi xfs zfs".split()
+)
+# BOSH names (deployments, configs): no whitespace, quotes or shell syntax, so nothing an
+# operator types can look like more than one word anywhere it is shown or pasted.
+BOSH_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
+BoshName = Annotated[str, Field(pattern=BOSH_NAME)]
+PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----"
+ADDON_KEY = f"{PROJECT}:nodeExporter.addon"
+
+
+class BoshReleaseSettings(Model):
+    # semver-like, as BOSH release versions are (`5.8.0`, `12`, `1.2.0+dev.3`); never `latest`,
+    # which a runtime config with a url cannot resolve.
+    version: str = Field(
+        default=NODE_EXPORTER_RELEASE["version"],
+        pattern=r"^\d+(\.\d+){0,2}([-+][0-9A-Za-z.-]+)?$",
+    )
+    url: str = Field(default=NODE_EXPORTER_RELEASE["url"], pattern=r"^https?://\S+$")
+    # What the director checks the tarball against: a SHA-1, or `sha256:<hex>` (multi-digest).
+    sha1: str = Field(
+        default=NODE_EXPORTER_RELEASE["sha1"], pattern=r"^([0-9a-f]{40}|sha256:[0-9a-f]{64})$"
+    )
+
+    @model_validator(mode="after")
+    def _all_or_nothing(self) -> BoshReleaseSettings:
+        # A new version with the default url or digest would make the director fetch the wrong
+        # tarball or fail its check: the three describe one tarball and change together.
+        given = self.model_fields_set
+        if given and given != {"version", "url", "sha1"}:
+            missing = ", ".join(sorted({"version", "url", "sha1"} - given))
+            raise ValueError(
+                "version, url and sha1 describe one tarball: set them together "
+                f"(missing: {missing})"
+            )
+        return self
+
+
+class BoshCredentials(Model):
+    """What the `bosh` CLI reads from BOSH_ENVIRONMENT, BOSH_CLIENT, BOSH_CLIENT_SECRET,
+    BOSH_CA_CERT."""
+
+    environment: Optional[str] = Field(default=None, min_length=1)
+    client: Optional[str] = Field(default=None, min_length=1)
+    client_secret: Optional[SecretStr] = None
+    # PEM text or the path of a file holding it (the CLI accepts both); a relative path is
+    # resolved against the project root and passed on absolute.
+    ca_cert: Optional[SecretStr] = None
+
+    @field_validator("client_secret")
+    @classmethod
+    def _not_empty(cls, value: Optional[SecretStr]) -> Optional[SecretStr]:
+        if value is not None and not value.get_secret_value():
+            raise ValueError("empty; set it with `pulumi config set --secret --path ...`")
+        return value
+
+    @field_validator("ca_cert")
+    @classmethod
+    def _pem_or_file(cls, value: Optional[SecretStr]) -> Optional[SecretStr]:
+        # Never echo the value in a message: it is secret config.
+        if value is None or undecrypted(value):
+            return value
+        text = value.get_secret_value()
+        if PEM_CERTIFICATE in text:
+            return value
+        path = None
+        if text and "\n" not in text and len(text) < 4096:
+            path = Path(text).expanduser()
+            path = path if path.is_absolute() else PROJECT_ROOT / path
+        if path is None or not path.is_file():
+            raise ValueError(
+                f"neither a PEM certificate ({PEM_CERTIFICATE}) nor an existing file; "
+                "set the director's CA certificate or the path of a file holding it"
+            )
+        if PEM_CERTIFICATE not in path.read_text(errors="replace"):
+            raise ValueError(f"the file it names holds no PEM certificate ({PEM_CERTIFICATE})")
+        return SecretStr(str(path))
+
+
+class AddonSettings(Model):
+    """node_exporter on every BOSH VM through a director-wide runtime config. Opt-in: exactly one
+    stack per director should own it."""
+
+    enabled: bool = False
+    config_name: BoshName = "node-exporter"
+    release: BoshReleaseSettings = BoshReleaseSettings()
+    # Collector name -> enabled (node_exporter.collector.<name>.enabled); a list enables names.
+    collectors: dict[str, bool] = {}
+    stemcells: list[STEMCELL_OS] = Field(default=["ubuntu-xenial", "ubuntu-jammy"], min_length=1)
+    include_deployments: Optional[list[BoshName]] = None
+    exclude_deployments: Optional[list[BoshName]] = None
+    # The runtime config is shared by every cluster on the director: destroying this stack
+    # leaves it in place unless this says otherwise.
+    delete_on_destroy: bool = False
+    # Run `tkgi upgrade-cluster` for this stack's cluster after a change (else: rolloutCommand).
+    rollout: bool = False
+    bosh: BoshCredentials = BoshCredentials()
+
+    @field_validator("collectors", mode="before")
+    @classmethod
+    def _list_enables(cls, value: Any) -> Any:
+        return {name: True for name in value} if isinstance(value, list) else value
+
+    @field_validator("collectors")
+    @classmethod
+    def _known_collectors(cls, value: dict[str, bool]) -> dict[str, bool]:
+        unknown = sorted(set(value) - NODE_EXPORTER_COLLECTORS)
+        if unknown:
+            raise ValueError(
+                f"unknown collector {unknown[0]!r}; the node_exporter job knows: "
+                + ", ".join(sorted(NODE_EXPORTER_COLLECTORS))
+            )
+        return value
+
+    @field_validator("stemcells")
+    @classmethod
+    def _linux_only(cls, value: list[str]) -> list[str]:
+        # A known stemcell, but the node-exporter release ships Linux binaries and scripts only:
+        # on a Windows VM its package fails to compile and takes the deploy down with it.
+        if "windows2019" in value:
+            raise ValueError(
+                "windows2019: the node-exporter release is Linux-only; "
+                "list only ubuntu-* stemcells (Windows workers are left without the addon)"
+            )
+        return value
+
+    @field_validator("include_deployments")
+    @classmethod
+    def _include_something(cls, value: Optional[list[str]]) -> Optional[list[str]]:
+        if value is not None and not value:
+            raise ValueError(
+                "an empty list includes no deployment; remove the key to include every deployment"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _credentials_when_enabled(self) -> AddonSettings:
+        if self.enabled:
+            for field, alias, secret in (
+                ("environment", "environment", ""),
+                ("client", "client", ""),
+                ("client_secret", "clientSecret", "--secret "),
+                ("ca_cert", "caCert", "--secret "),
+            ):
+                if getattr(self.bosh, field) is None:
+                    raise ValueError(
+                        f"bosh.{alias} is required when enabled is true; set it with "
+                        f"`pulumi config set {secret}--path {ADDON_KEY}.bosh.{alias} <value>`"
+                    )
+        return self
+
+
+class VmTarget(Model):
+    name: Dns1123Label  # becomes the `instance` label, as a node name does
+    address: str = Field(pattern=r"^[A-Za-z0-9.-]+$")  # IPv4 address or host name, no port
+
+
+class NodeExporterSettings(Model):
+    # The port of the director-wide addon's node_exporter, whichever stack owns the addon.
+    port: int = Field(default=9100, ge=1, le=65535)
+    addon: AddonSettings = AddonSettings()
+    # Where Prometheus finds node_exporter besides every Kubernetes node.
+    static_targets: list[VmTarget] = []  # VMs outside Kubernetes (the PKS/TKGI API VM...)
+    file_sd_files: list[str] = []  # file_sd files inside the Prometheus pod

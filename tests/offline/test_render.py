@@ -1,0 +1,157 @@
+"""The offline render's contract: files, determinism, --diff, exit codes, secrets."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pulumi
+import pytest
+import yaml
+
+from pks_monitoring.settings import PROJECT_ROOT
+from pks_monitoring.offline.render import main
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def dev_render(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("render") / "dev"
+    assert main(["--stack", "dev", "--out", str(out)]) == 0
+    return out
+
+
+def read(render_dir: Path, relative: str) -> dict:
+    return yaml.safe_load((render_dir / relative).read_text())
+
+
+def test_dev_render_layout_and_content(dev_render):
+    files = tree(dev_render)
+    assert "outputs.json" in files
+    assert "k8s/_cluster/CustomResourceDefinition_prometheuses.monitoring.coreos.com.yaml" in files
+    assert "k8s/_cluster/Namespace_monitoring.yaml" in files
+    assert read(dev_render, "k8s/monitoring/Prometheus_k8s.yaml")["spec"]["replicas"] == 1
+    assert read(dev_render, "k8s/monitoring/Alertmanager_main.yaml")["spec"]["replicas"] == 1
+    # A budget in front of one replica would block every node drain.
+    assert not [n for n in files if "PodDisruptionBudget_prometheus-k8s" in n or "PodDisruptionBudget_alertmanager-main" in n]
+    names = set(files)
+    assert not [n for n in names if n.endswith("_node-exporter.yaml")]  # DaemonSet, Service, ServiceMonitor...
+    rule = read(dev_render, "k8s/monitoring/PrometheusRule_node-exporter-rules.yaml")
+    assert sum("alert" in r for g in rule["spec"]["groups"] for r in g["rules"]) == 26
+    # Each file holds one object exactly as sent (JSON, which is also YAML), keys sorted.
+    deployment_text = (dev_render / "k8s/monitoring/Deployment_grafana.yaml").read_text()
+    deployment = json.loads(deployment_text)
+    assert deployment == yaml.safe_load(deployment_text)
+    assert deployment["apiVersion"] == "apps/v1" and deployment["kind"] == "Deployment"
+    assert isinstance(deployment["spec"]["replicas"], int)
+    assert list(deployment) == sorted(deployment) and list(deployment["spec"]) == sorted(deployment["spec"])
+
+
+def test_outputs_for_other_stacks(dev_render):
+    outputs = json.loads((dev_render / "outputs.json").read_text())
+    assert outputs["namespace"] == "monitoring"
+    assert outputs["prometheusUrl"] == "http://prometheus-k8s.monitoring.svc:9090"
+    assert outputs["alertmanagerUrl"] == "http://alertmanager-main.monitoring.svc:9093"
+    assert outputs["grafanaUrl"] == "http://grafana.monitoring.svc:3000"
+    assert outputs["prometheusServiceAccount"] == {"namespace": "monitoring", "name": "prometheus-k8s"}
+    assert outputs["portForward"]["prometheus"] == "kubectl --context demo -n monitoring port-forward svc/prometheus-k8s 9090"
+
+
+def test_render_is_byte_identical_across_runs(dev_render, tmp_path):
+    again = tmp_path / "again"
+    assert main(["--stack", "dev", "--out", str(again)]) == 0
+    assert tree(again) == tree(dev_render)
+    assert main(["--stack", "dev", "--out", str(tmp_path / "third"), "--diff", str(dev_render)]) == 0
+
+
+def test_replicas_change_shows_only_in_prometheus_and_its_disruption_budget(dev_render, write_stack, tmp_path, capsys):
+    stack = write_stack({"pks-monitoring:prometheus": {"replicas": 2}})
+    out = tmp_path / "replicas"
+    assert main(["--config", str(stack), "--out", str(out), "--diff", str(dev_render)]) == 1
+    changes = capsys.readouterr().out
+    old, new = tree(dev_render), tree(out)
+    # With two replicas, upstream's budget comes back: one may be evicted, one stays.
+    budget = "k8s/monitoring/PodDisruptionBudget_prometheus-k8s.yaml"
+    assert set(new) - set(old) == {budget} and set(old) <= set(new)
+    assert json.loads(new[budget])["spec"]["minAvailable"] == 1
+    assert [name for name in old if old[name] != new[name]] == ["k8s/monitoring/Prometheus_k8s.yaml"]
+    assert '-    "replicas": 1,\n+    "replicas": 2,\n' in changes
+
+
+def test_namespace_change_shows_everywhere_and_only_as_the_namespace(dev_render, write_stack, tmp_path):
+    stack = write_stack({"pks-monitoring:kubePrometheus": {
+        "manifests": "../shared/kube-prometheus/v0.18.0/manifests", "namespace": "observability"}})
+    out = tmp_path / "ns"
+    assert main(["--config", str(stack), "--out", str(out)]) == 0
+    renamed = tree(out)
+    assert json.loads(renamed["k8s/_cluster/Namespace_observability.yaml"])["metadata"]["name"] == "observability"
+    # What still says "monitoring" outside the CRDs' prose is the operator's API group and an
+    # upstream rule name (and our project's name in labels), not the namespace.
+    text = b"".join(body for name, body in renamed.items() if "CustomResourceDefinition" not in name).decode()
+    leftovers = set(re.findall(r"[\w.-]*monitoring[\w.-]*", text))
+    assert {w for w in leftovers if "monitoring.coreos.com" not in w} == {"kubernetes-monitoring-rules", "pks-monitoring"}
+    # Undo the rename: what is left must be the dev render, byte for byte.
+    undone = {name.replace("observability", "monitoring"): body.replace(b"observability", b"monitoring")
+              for name, body in renamed.items()}
+    assert undone == tree(dev_render)
+
+
+def test_program_survives_preview_unknowns(run_stack, dev_stack_file):
+    run = run_stack(dev_stack_file, preview=True)
+    assert run.recorder.kubernetes_objects()
+    assert run.outputs["namespace"] == "monitoring"
+
+
+BAD_INPUTS = [
+    ({"pks-monitoring:prometheus": {"replicas": -1}}, "pks-monitoring:prometheus.replicas"),
+    ({"pks-monitoring:prometheus": {"replicas": "two"}}, "pks-monitoring:prometheus.replicas"),
+    ({"pks-monitoring:alertmanager": 3}, "pks-monitoring:alertmanager"),
+    ({"pks-monitoring:grafanna": {"x": 1}}, "pks-monitoring:grafanna"),
+    ({"pks-monitoring:kubePrometheus": {"manifests": "/nonexistent"}}, "pks-monitoring:kubePrometheus.manifests"),
+    ({"pks-monitoring:kubePrometheus": {"manifests": "tests"}}, "pks-monitoring:kubePrometheus.manifests"),
+    ({"pks-monitoring:kubePrometheus": {"manifests": "x", "namespace": "-bad-"}}, "pks-monitoring:kubePrometheus.namespace"),
+    ({"pks-monitoring:kubePrometheus": {"manifest": "x"}}, "pks-monitoring:kubePrometheus.manifest"),
+    ({"pks-monitoring:cluster": None}, "pks-monitoring:cluster"),
+    ({"kubernetes:context": None}, "kubernetes"),
+    ({"pks-monitoring:provider": {"enablePatchForce": [1]}}, "pks-monitoring:provider.enablePatchForce"),
+]
+
+
+@pytest.mark.parametrize("change, key", BAD_INPUTS)
+def test_bad_input_exits_2_with_one_line(change, key, write_stack, tmp_path, capsys):
+    stack = write_stack(change)
+    assert main(["--config", str(stack), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"error: {key}:"), err
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_upstream_object_is_named(write_stack, broken_manifests, tmp_path, capsys):
+    manifests = broken_manifests(without=["prometheus-prometheus.yaml"])
+    stack = write_stack({"pks-monitoring:kubePrometheus": {"manifests": str(manifests)}})
+    assert main(["--config", str(stack), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "lacks Prometheus k8s" in err, err
+
+
+def test_bad_input_under_the_engine_raises_run_error_before_any_resource(write_stack, run_stack):
+    stack = write_stack({"pks-monitoring:prometheus": {"replicas": 0}})
+    with pytest.raises(pulumi.RunError, match=r"^pks-monitoring:prometheus.replicas: "):
+        run_stack(stack)
+
+
+def test_command_line_has_no_traceback(write_stack, tmp_path):
+    stack = write_stack({"pks-monitoring:prometheus": {"replicas": "many"}})
+    result = subprocess.run(
+        [sys.executable, "-m", "pks_monitoring.offline.render", "--config", str(stack), "--out", str(tmp_path / "o")],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: pks-monitoring:prometheus.replicas:")
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
