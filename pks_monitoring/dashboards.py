@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from pks_monitoring.manifests import Manifest
 from pks_monitoring.settings import PROJECT_ROOT, SettingsError
@@ -126,8 +126,7 @@ def load_dashboards(directory: Path, *, shipped: Sequence[Dashboard] = ()) -> li
             value = getattr(dashboard, field)
             if value in taken[field]:
                 raise SettingsError(
-                    f"{_shown(path)}: {field} {value!r} is also the {field} of "
-                    f"{taken[field][value]}; {fix}"
+                    f"{_shown(path)}: {field} {value!r} is also the {field} of {taken[field][value]}; {fix}"
                 )
             taken[field][value] = _shown(path)
         dashboards.append(dashboard)

@@ -3,10 +3,12 @@
 Only PyYAML here: the mock engine reads files with this in a process of its own, which should
 start in a blink.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import yaml
 
@@ -20,9 +22,7 @@ class ManifestLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ig
     """
 
 
-ManifestLoader.add_constructor(
-    "tag:yaml.org,2002:value", yaml.constructor.SafeConstructor.construct_yaml_str
-)
+ManifestLoader.add_constructor("tag:yaml.org,2002:value", yaml.constructor.SafeConstructor.construct_yaml_str)
 
 
 def load_documents(text: str) -> list[dict[str, Any]]:

@@ -9,7 +9,8 @@ concern. ConfigFile calls it on a `*List` document and then on each item, so it 
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 Manifest = dict[str, Any]
 Transformation = Callable[[Manifest], None]

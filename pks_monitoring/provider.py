@@ -1,4 +1,5 @@
 """The explicit Kubernetes provider every object of the stack goes through."""
+
 from __future__ import annotations
 
 import pulumi
@@ -14,9 +15,7 @@ def kubernetes_provider(name: str, settings: Settings) -> k8s.Provider:
     replacing the provider, and with it every object of the stack.
     """
     target = settings.kubernetes
-    kubeconfig = (
-        pulumi.Output.secret(target.kubeconfig.get_secret_value()) if target.kubeconfig else None
-    )
+    kubeconfig = pulumi.Output.secret(target.kubeconfig.get_secret_value()) if target.kubeconfig else None
     return k8s.Provider(
         name,
         context=target.context,

@@ -69,9 +69,7 @@ def _adapter_maps_instance_to_node(config_map: Manifest) -> bool:
     documents = load_documents((config_map.get("data") or {}).get("config.yaml") or "")
     rules = (documents[0] if documents else {}).get("resourceRules") or {}
     overrides = ((rules.get("memory") or {}).get("resources") or {}).get("overrides") or {}
-    return "nodeQuery" in (rules.get("cpu") or {}) and overrides.get("instance") == {
-        "resource": "node"
-    }
+    return "nodeQuery" in (rules.get("cpu") or {}) and overrides.get("instance") == {"resource": "node"}
 
 
 def _namespace_object(path: Path) -> Manifest | None:
@@ -133,9 +131,7 @@ class KubePrometheus:
         if not kp.find("Prometheus", PROMETHEUS).get("spec", {}).get("serviceAccountName"):
             missing.append(f"spec.serviceAccountName of Prometheus {PROMETHEUS}")
         if not _adapter_maps_instance_to_node(kp.find("ConfigMap", "adapter-config")):
-            missing.append(
-                "the cpu and memory rules (memory's instance -> node) of ConfigMap adapter-config"
-            )
+            missing.append("the cpu and memory rules (memory's instance -> node) of ConfigMap adapter-config")
         grafana = grafana_container(kp.find("Deployment", GRAFANA))
         if grafana is None:
             missing.append(f"container {GRAFANA} of Deployment {GRAFANA}")

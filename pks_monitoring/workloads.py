@@ -53,9 +53,7 @@ def set_placement(
         return
     pod = obj.setdefault("spec", {}) if container is None else obj["spec"]["template"]["spec"]
     if resources is not None:
-        targets = (
-            [pod] if container is None else [c for c in pod["containers"] if c["name"] == container]
-        )
+        targets = [pod] if container is None else [c for c in pod["containers"] if c["name"] == container]
         for target in targets:
             target["resources"] = copy.deepcopy(resources)
     if node_selector:
@@ -79,9 +77,7 @@ def placement(workload: WorkloadPlacement) -> dict[str, Any]:
             if amounts
         },
         "node_selector": dict(workload.node_selector),
-        "tolerations": [
-            t.model_dump(by_alias=True, exclude_none=True) for t in workload.tolerations
-        ],
+        "tolerations": [t.model_dump(by_alias=True, exclude_none=True) for t in workload.tolerations],
     }
 
 

@@ -1,4 +1,5 @@
 """Shared fixtures: the upstream manifests, stack configs, and the mock engine."""
+
 from __future__ import annotations
 
 import os
@@ -9,9 +10,9 @@ import pulumi
 import pytest
 import yaml
 
-from pks_monitoring.upstream import KubePrometheus
-from pks_monitoring.settings import MANIFESTS_ENV, PROJECT, PROJECT_ROOT
 from pks_monitoring.offline.mock_engine import Recorder, RecordingMonitor, run_program, stack_config
+from pks_monitoring.settings import MANIFESTS_ENV, PROJECT, PROJECT_ROOT
+from pks_monitoring.upstream import KubePrometheus
 from tests.helpers.micrometer import app_prometheus, spring_boot_app  # noqa: F401 (fixtures)
 
 UPSTREAM = (PROJECT_ROOT / "../shared/kube-prometheus/v0.18.0/manifests").resolve()

@@ -1,4 +1,4 @@
-"""Grafana dashboards as code (`components.dashboards`).
+"""Grafana dashboards as code (`pks_monitoring.dashboards`, mounted by `pks_monitoring.parts.grafana`).
 
 - Loading: every dashboards/*.json, each bad file one SettingsError line naming it and the fix.
 - The ConfigMaps and the transformation of the upstream `grafana` Deployment (mounted as upstream
@@ -7,34 +7,46 @@
   a real Prometheus scraping a stand-in for a Spring Boot app on 127.0.0.1 (serving
   tests/fixtures/micrometer_metrics.txt, Micrometer's Prometheus output) answers each with data.
 """
+
 from __future__ import annotations
 
 import copy
-import itertools
 import json
-import math
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
-import yaml
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import pks_monitoring.dashboards as dashboards_module
-from pks_monitoring.dashboards import Dashboard
+from pks_monitoring.dashboards import DASHBOARDS_DIR, Dashboard, load_dashboards, shipped_dashboards
+from pks_monitoring.parts.grafana import (
+    CHECKSUM_ANNOTATION,
+    PROVIDER_PATH,
+    dashboard_config_map,
+    dashboards_checksum,
+    mount_dashboards,
+)
 from pks_monitoring.settings import SettingsError
+from tests.helpers.dashboards import (
+    BUILT_INS,
+    FILTERS,
+    SOMEWHERE,
+    check_rules,
+    every_query,
+    filter_problems,
+    has_data,
+    panel_queries,
+    panels,
+    substitute,
+    variable_queries,
+)
 from tests.helpers.manifests import kinds, manifest, names, values
-from tests.helpers.prometheus_tools import LOOPBACK, PrometheusAPI, require, run_tool, start_prometheus
-from tests.helpers.settings import one_line_error
-from tests.helpers.schemas import validate_core
-from pks_monitoring.dashboards import DASHBOARDS_DIR, load_dashboards, shipped_dashboards
-from pks_monitoring.parts.grafana import CHECKSUM_ANNOTATION, PROVIDER_PATH, dashboard_config_map, dashboards_checksum, mount_dashboards
-from tests.helpers.dashboards import BUILT_INS, FILTERS, SOMEWHERE, check_rules, every_query, filter_problems, has_data, panel_queries, panels, substitute, variable_queries
 from tests.helpers.micrometer import APP, FIXTURE, scaled
-
+from tests.helpers.schemas import validate_core
+from tests.helpers.settings import one_line_error
 
 
 @pytest.fixture(scope="module")
@@ -87,17 +99,27 @@ def test_loads_every_json_file_sorted_and_keeps_the_text(tmp_path):
 @pytest.mark.parametrize(
     "files, bad, words",
     [
-        ({"bad.json": '{"uid": "x", "title": '}, "bad.json", "not JSON (Expecting value at line 1 column 23)"),
+        (
+            {"bad.json": '{"uid": "x", "title": '},
+            "bad.json",
+            "not JSON (Expecting value at line 1 column 23)",
+        ),
         ({"bad.json": "[1, 2]"}, "bad.json", "a JSON list, not a dashboard object"),
         ({"bad.json": model(uid=None)}, "bad.json", "no `uid`; give the dashboard a unique uid"),
         ({"bad.json": model(uid="")}, "bad.json", "no `uid`; give the dashboard a unique uid"),
         ({"bad.json": model(uid="has space")}, "bad.json", "is not one Grafana accepts"),
         ({"bad.json": model(uid="x" * 41)}, "bad.json", "at most 40"),
         ({"bad.json": model(title=" ")}, "bad.json", "no `title`; give the dashboard a title"),
-        ({"a.json": model("same", "A"), "b.json": model("same", "B")}, "b.json",
-         "uid 'same' is also the uid of"),
-        ({"a.json": model("a", "Same"), "b.json": model("b", "Same")}, "b.json",
-         "title 'Same' is also the title of"),
+        (
+            {"a.json": model("same", "A"), "b.json": model("same", "B")},
+            "b.json",
+            "uid 'same' is also the uid of",
+        ),
+        (
+            {"a.json": model("a", "Same"), "b.json": model("b", "Same")},
+            "b.json",
+            "title 'Same' is also the title of",
+        ),
         ({"My Board.json": model()}, "My Board.json", "rename the file"),
         ({f"{'x' * 46}.json": model()}, f"{'x' * 46}.json", "at most 45"),
     ],
@@ -106,16 +128,29 @@ def test_bad_dashboard_is_one_line_naming_the_file(tmp_path, files, bad, words):
     write(tmp_path, files)
     message = one_line_error(lambda: load_dashboards(tmp_path), str(tmp_path / bad), words)
     if "also the" in message:
-        assert message.endswith(f"of {tmp_path / 'a.json'}; give each dashboard its own "
-                                f"{'uid' if 'uid' in words else 'title'}"), message
+        assert message.endswith(
+            f"of {tmp_path / 'a.json'}; give each dashboard its own {'uid' if 'uid' in words else 'title'}"
+        ), message
 
 
 @pytest.mark.parametrize(
     "content, file_name, words",
     [
-        (model("alertmanager-overview", "Mine"), "mine.json", "uid 'alertmanager-overview' is also the uid of kube-prometheus' alertmanager-overview.json"),
-        (model("mine", "Node Exporter / Nodes"), "mine.json", "is also the title of kube-prometheus' nodes.json"),
-        (model("mine", "Mine"), "nodes.json", "name 'nodes' is also the name of kube-prometheus' nodes.json; rename the file"),
+        (
+            model("alertmanager-overview", "Mine"),
+            "mine.json",
+            "uid 'alertmanager-overview' is also the uid of kube-prometheus' alertmanager-overview.json",
+        ),
+        (
+            model("mine", "Node Exporter / Nodes"),
+            "mine.json",
+            "is also the title of kube-prometheus' nodes.json",
+        ),
+        (
+            model("mine", "Mine"),
+            "nodes.json",
+            "name 'nodes' is also the name of kube-prometheus' nodes.json; rename the file",
+        ),
     ],
 )
 def test_clash_with_an_upstream_dashboard_is_refused(tmp_path, shipped, content, file_name, words):
@@ -163,8 +198,11 @@ def test_upstream_layout_is_what_we_mirror(kube_prometheus):
     for dashboard in shipped_dashboards(kube_prometheus.objects):
         volume = dashboard.config_map_name
         assert {"configMap": {"name": volume}, "name": volume} in pod["volumes"]
-        assert {"mountPath": f"{PROVIDER_PATH}/{dashboard.name}", "name": volume,
-                "readOnly": False} in container["volumeMounts"]
+        assert {
+            "mountPath": f"{PROVIDER_PATH}/{dashboard.name}",
+            "name": volume,
+            "readOnly": False,
+        } in container["volumeMounts"]
 
 
 def test_mount_dashboards_on_the_upstream_deployment(grafana, ours, tmp_path):
@@ -176,7 +214,12 @@ def test_mount_dashboards_on_the_upstream_deployment(grafana, ours, tmp_path):
         name = f"grafana-dashboard-{dashboard.name}"
         pod["spec"]["volumes"].append({"configMap": {"name": name}, "name": name})
         pod["spec"]["containers"][0]["volumeMounts"].append(
-            {"mountPath": f"/grafana-dashboard-definitions/0/{dashboard.name}", "name": name, "readOnly": False})
+            {
+                "mountPath": f"/grafana-dashboard-definitions/0/{dashboard.name}",
+                "name": name,
+                "readOnly": False,
+            }
+        )
     pod["metadata"]["annotations"]["checksum/dashboards"] = dashboards_checksum(dashboards)
 
     mount_dashboards(grafana, dashboards=dashboards)
@@ -212,16 +255,27 @@ def test_no_dashboards_leave_the_deployment_alone(grafana):
 
 
 some_dashboards = st.lists(
-    st.builds(Dashboard, name=st.from_regex(r"[a-z0-9]([-a-z0-9]{0,10}[a-z0-9])?", fullmatch=True),
-              uid=st.just("u"), title=st.just("t"), text=st.text(max_size=40)),
-    min_size=1, max_size=4, unique_by=lambda x: x.name,
+    st.builds(
+        Dashboard,
+        name=st.from_regex(r"[a-z0-9]([-a-z0-9]{0,10}[a-z0-9])?", fullmatch=True),
+        uid=st.just("u"),
+        title=st.just("t"),
+        text=st.text(max_size=40),
+    ),
+    min_size=1,
+    max_size=4,
+    unique_by=lambda x: x.name,
 )
 not_grafana_deployments = st.builds(
     lambda kind, name, ns, body: {**manifest(kind, name, ns), "spec": body},
-    kinds, st.one_of(st.just("grafana"), names), names, st.dictionaries(names, values, max_size=4),
+    kinds,
+    st.one_of(st.just("grafana"), names),
+    names,
+    st.dictionaries(names, values, max_size=4),
 ).filter(lambda o: (o["kind"], o["metadata"]["name"]) != ("Deployment", "grafana"))
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(not_grafana_deployments, some_dashboards)
 def test_mount_dashboards_touches_nothing_but_the_grafana_deployment(obj, dashboards):
@@ -249,24 +303,7 @@ def test_mount_dashboards_only_adds_to_the_grafana_deployment(kube_prometheus, d
 # ---------------------------------------------------------------- the queries
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
+@pytest.mark.slow
 def test_every_dashboard_query_parses(tmp_path, ours):
     queries = every_query(ours)
     assert len(queries) >= 40
@@ -276,6 +313,7 @@ def test_every_dashboard_query_parses(tmp_path, ours):
     assert f"SUCCESS: {len(queries)} rules found" in output
 
 
+@pytest.mark.slow
 def test_promtool_rejects_a_broken_query(tmp_path, ours):
     queries = {k: substitute(v, SOMEWHERE) for k, v in every_query(ours).items()}
     name = next(iter(queries))
@@ -287,34 +325,43 @@ def test_promtool_rejects_a_broken_query(tmp_path, ours):
 
 
 def test_substitution_knows_every_variable_it_replaces():
-    assert substitute('rate(x{job="$job"}[$__rate_interval]) ${datasource} [[job]]', SOMEWHERE) == \
-        'rate(x{job="hello-pks"}[30s]) prometheus hello-pks'
+    assert (
+        substitute('rate(x{job="$job"}[$__rate_interval]) ${datasource} [[job]]', SOMEWHERE)
+        == 'rate(x{job="hello-pks"}[30s]) prometheus hello-pks'
+    )
     with pytest.raises(AssertionError, match=r"unknown template variable \$cluster"):
         substitute('up{cluster="$cluster"}', SOMEWHERE)
 
 
-
-
-
-
 def test_every_panel_query_filters_by_namespace_job_and_instance(ours):
-    problems = {name: p for dashboard in ours for name, expr in panel_queries(dashboard).items()
-                if (p := filter_problems(expr))}
+    problems = {
+        name: p
+        for dashboard in ours
+        for name, expr in panel_queries(dashboard).items()
+        if (p := filter_problems(expr))
+    }
     assert not problems, problems
     f = ", ".join(FILTERS)
     assert filter_problems(f"sum(rate(a{{{f}}}[5m])) / sum(rate(b{{{f}}}[5m]))") == []
     assert filter_problems(f"a{{{f}}} / b") == ["b has no selector"]
     assert filter_problems('rate(a{job="$job"}[5m])') == [
-        'a{job="$job"} lacks namespace="$namespace"', 'a{job="$job"} lacks instance=~"$instance"']
+        'a{job="$job"} lacks namespace="$namespace"',
+        'a{job="$job"} lacks instance=~"$instance"',
+    ]
 
 
 def test_spring_boot_dashboard_model(ours):
     spring = json.loads(next(x for x in ours if x.name == "spring-boot-micrometer").text)
     assert spring["uid"] == "pks-spring-boot" and spring["schemaVersion"] >= 39
     variables = {v["name"]: v for v in spring["templating"]["list"]}
-    assert variables["datasource"]["type"] == "datasource" and variables["datasource"]["query"] == "prometheus"
+    assert (
+        variables["datasource"]["type"] == "datasource" and variables["datasource"]["query"] == "prometheus"
+    )
     assert {n: v["type"] for n, v in variables.items() if n != "datasource"} == {
-        "namespace": "query", "job": "query", "instance": "query"}
+        "namespace": "query",
+        "job": "query",
+        "instance": "query",
+    }
     shown = [p for p in panels(spring) if p["type"] != "row"]
     assert {p["type"] for p in shown} == {"timeseries", "stat"}
     assert len({p["id"] for p in panels(spring)}) == len(list(panels(spring)))
@@ -323,78 +370,107 @@ def test_spring_boot_dashboard_model(ours):
         assert all(t["datasource"]["uid"] == "${datasource}" for t in panel["targets"]), panel["title"]
         assert len({t["refId"] for t in panel["targets"]}) == len(panel["targets"]), panel["title"]
     exprs = " ".join(t["expr"] for p in shown for t in p["targets"])
-    for metric in ("jvm_memory_used_bytes", "jvm_memory_committed_bytes", "jvm_memory_max_bytes",
-                   "jvm_gc_pause_seconds_count", "jvm_gc_pause_seconds_sum", "jvm_gc_pause_seconds_max",
-                   "jvm_threads_live_threads", "jvm_threads_daemon_threads", "jvm_threads_peak_threads",
-                   "jvm_threads_states_threads", "jvm_classes_loaded_classes", "process_cpu_usage",
-                   "system_cpu_usage", "system_load_average_1m", "http_server_requests_seconds_count",
-                   "http_server_requests_seconds_sum", "http_server_requests_seconds_bucket",
-                   "http_server_requests_seconds_max", "process_uptime_seconds",
-                   "process_files_open_files", "process_files_max_files"):
+    for metric in (
+        "jvm_memory_used_bytes",
+        "jvm_memory_committed_bytes",
+        "jvm_memory_max_bytes",
+        "jvm_gc_pause_seconds_count",
+        "jvm_gc_pause_seconds_sum",
+        "jvm_gc_pause_seconds_max",
+        "jvm_threads_live_threads",
+        "jvm_threads_daemon_threads",
+        "jvm_threads_peak_threads",
+        "jvm_threads_states_threads",
+        "jvm_classes_loaded_classes",
+        "process_cpu_usage",
+        "system_cpu_usage",
+        "system_load_average_1m",
+        "http_server_requests_seconds_count",
+        "http_server_requests_seconds_sum",
+        "http_server_requests_seconds_bucket",
+        "http_server_requests_seconds_max",
+        "process_uptime_seconds",
+        "process_files_open_files",
+        "process_files_max_files",
+    ):
         assert metric in exprs, metric
 
 
 # ---------------------------------------------------------------- end to end on loopback
 
 
-
-
-
-
 def test_scaled_grows_counters_only():
     text = FIXTURE.read_text()
-    twice = dict(line.rsplit(" ", 1) for line in scaled(text, 2).splitlines() if line and not line.startswith("#"))
+    twice = dict(
+        line.rsplit(" ", 1) for line in scaled(text, 2).splitlines() if line and not line.startswith("#")
+    )
     once = dict(line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
     assert once.keys() == twice.keys()
-    changed = {series for series in once if float(once[series]) * 2 == float(twice[series]) != float(once[series])}
-    assert 'jvm_classes_unloaded_classes_total' in changed
+    changed = {
+        series for series in once if float(once[series]) * 2 == float(twice[series]) != float(once[series])
+    }
+    assert "jvm_classes_unloaded_classes_total" in changed
     assert any(s.startswith("http_server_requests_seconds_bucket{") and 'le="+Inf"' in s for s in changed)
     assert any(s.startswith("jvm_gc_pause_seconds_sum{") for s in changed)
-    assert not any(s.startswith(("jvm_memory_used_bytes", "jvm_gc_pause_seconds_max", "process_uptime"))
-                   for s in changed)
+    assert not any(
+        s.startswith(("jvm_memory_used_bytes", "jvm_gc_pause_seconds_max", "process_uptime")) for s in changed
+    )
 
 
-
-
-
-
-
-
+@pytest.mark.slow
 def test_prometheus_scrapes_the_fixture_cleanly(app_prometheus, spring_boot_app):
     (target,) = app_prometheus.targets()
     assert target["health"] == "up" and target["lastError"] == "", target
     assert target["labels"] == {**APP, "instance": spring_boot_app}
 
 
+@pytest.mark.slow
 def test_every_dashboard_query_returns_data(app_prometheus, spring_boot_app, ours):
     variables = {**BUILT_INS, **APP, "instance": spring_boot_app}
-    queries = {name: substitute(expr, variables) for dashboard in ours
-               for name, expr in panel_queries(dashboard).items()}
+    queries = {
+        name: substitute(expr, variables)
+        for dashboard in ours
+        for name, expr in panel_queries(dashboard).items()
+    }
     assert len(queries) >= 40
     empty = {name: expr for name, expr in queries.items() if not has_data(app_prometheus, expr)}
     assert not empty, empty
 
 
+@pytest.mark.slow
 def test_template_variables_find_the_app(app_prometheus, spring_boot_app, ours):
     variables = {**BUILT_INS, **APP, "instance": spring_boot_app}
     expected = {**APP, "instance": spring_boot_app}
     for dashboard in ours:
         for name, (variable, expr) in variable_queries(dashboard).items():
-            found = {sample["metric"].get(variable) for sample in app_prometheus.vector(substitute(expr, variables))}
+            found = {
+                sample["metric"].get(variable)
+                for sample in app_prometheus.vector(substitute(expr, variables))
+            }
             assert found == {expected[variable]}, (name, expr, found)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variable", ["namespace", "job", "instance"])
 def test_no_query_answers_for_another_app(app_prometheus, spring_boot_app, ours, variable):
     variables = {**BUILT_INS, **APP, "instance": spring_boot_app, variable: "other"}
-    leaking = {name: expr for dashboard in ours for name, expr in panel_queries(dashboard).items()
-               if app_prometheus.vector(substitute(expr, variables))}
+    leaking = {
+        name: expr
+        for dashboard in ours
+        for name, expr in panel_queries(dashboard).items()
+        if app_prometheus.vector(substitute(expr, variables))
+    }
     assert not leaking, leaking
 
 
+@pytest.mark.slow
 def test_names_micrometer_does_not_use_find_nothing(app_prometheus):
     """The check can fail: names of other JVM exporters (the Prometheus Java client's hotspot
     collectors, Micrometer before 1.0) are not in Micrometer's output."""
-    for expr in ('jvm_memory_bytes_used{job="hello-pks"}', 'jvm_gc_collection_seconds_count{job="hello-pks"}',
-                 'http_server_requests_count{job="hello-pks"}', 'jvm_memory_used{job="hello-pks"}'):
+    for expr in (
+        'jvm_memory_bytes_used{job="hello-pks"}',
+        'jvm_gc_collection_seconds_count{job="hello-pks"}',
+        'http_server_requests_count{job="hello-pks"}',
+        'jvm_memory_used{job="hello-pks"}',
+    ):
         assert app_prometheus.vector(expr) == [], expr

@@ -1,4 +1,5 @@
 """Kubernetes YAML read as the provider reads it."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,6 +22,7 @@ def enums(value):
             yield from enums(child)
 
 
+@pytest.mark.slow
 def test_the_equals_scalar_parses_as_the_provider_reads_it(manifests_dir):
     text = (manifests_dir / CRD_WITH_EQUALS).read_text()
     # PyYAML's safe loader refuses the YAML 1.1 "value" tag that a bare `=` resolves to ...
@@ -34,18 +36,27 @@ def test_the_equals_scalar_parses_as_the_provider_reads_it(manifests_dir):
 
 
 def test_lists_expand_to_their_items():
-    listing = {"kind": "RoleBindingList", "items": [{"kind": "RoleBinding", "metadata": {"name": "a"}},
-                                                    {"kind": "RoleBinding", "metadata": {"name": "b"}}]}
+    listing = {
+        "kind": "RoleBindingList",
+        "items": [
+            {"kind": "RoleBinding", "metadata": {"name": "a"}},
+            {"kind": "RoleBinding", "metadata": {"name": "b"}},
+        ],
+    }
     assert [o["metadata"]["name"] for o in iter_objects(listing)] == ["a", "b"]
 
 
-
 def test_files_are_read_in_order_with_lists_expanded(tmp_path):
-    (tmp_path / "a.yaml").write_text("kind: ConfigMap\nmetadata: {name: one}\n---\n---\nkind: Secret\nmetadata: {name: two}\n")
+    (tmp_path / "a.yaml").write_text(
+        "kind: ConfigMap\nmetadata: {name: one}\n---\n---\nkind: Secret\nmetadata: {name: two}\n"
+    )
     (tmp_path / "b.yaml").write_text(
         "kind: ConfigMapList\nitems:\n- {kind: ConfigMap, metadata: {name: three}}\n- {kind: ConfigMap, metadata: {name: four}}\n"
     )
     objects = read_objects([tmp_path / "a.yaml", str(tmp_path / "b.yaml")])
     assert [(o["kind"], o["metadata"]["name"]) for o in objects] == [
-        ("ConfigMap", "one"), ("Secret", "two"), ("ConfigMap", "three"), ("ConfigMap", "four")
+        ("ConfigMap", "one"),
+        ("Secret", "two"),
+        ("ConfigMap", "three"),
+        ("ConfigMap", "four"),
     ]

@@ -1,35 +1,17 @@
 """The manifest transformations as plain functions on dicts, no Pulumi involved."""
+
 from __future__ import annotations
 
 import copy
 from functools import partial
 
-import yaml
-from hypothesis import given, settings, strategies as st
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from pks_monitoring.manifests import rename_namespace
 from pks_monitoring.parts.node_exporter import drop_node_exporter
 from tests.helpers.manifests import manifest, names, objects
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 def test_rename_namespace_everywhere_upstream_names_it(kube_prometheus):
@@ -66,15 +48,20 @@ def test_rename_namespace_rewrites_escaped_matchers_in_dashboard_json():
 
 def test_rename_namespace_leaves_other_namespaces_and_lookalikes():
     binding = manifest(
-        kind="RoleBinding", namespace="kube-system",
+        kind="RoleBinding",
+        namespace="kube-system",
         subjects=[{"kind": "ServiceAccount", "name": "prometheus-k8s", "namespace": "monitoring"}],
-        data={"q": 'up{namespace="monitoring-2"} or up{namespace="kube-system"}', "host": "a.monitoring-x.svc"},
+        data={
+            "q": 'up{namespace="monitoring-2"} or up{namespace="kube-system"}',
+            "host": "a.monitoring-x.svc",
+        },
     )
     rename_namespace(binding, old="monitoring", new="obs")
     assert binding["metadata"]["namespace"] == "kube-system"
     assert binding["subjects"][0]["namespace"] == "obs"
     assert binding["data"] == {
-        "q": 'up{namespace="monitoring-2"} or up{namespace="kube-system"}', "host": "a.monitoring-x.svc"
+        "q": 'up{namespace="monitoring-2"} or up{namespace="kube-system"}',
+        "host": "a.monitoring-x.svc",
     }
 
 
@@ -87,14 +74,7 @@ def test_lists_are_left_for_their_items():
     assert listing == before
 
 
-
-
-
-
-
-
-
-
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(objects, names)
 def test_rename_namespace_is_a_no_op_without_the_old_name(obj, new):
@@ -103,6 +83,7 @@ def test_rename_namespace_is_a_no_op_without_the_old_name(obj, new):
     assert obj == before
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(objects, st.sampled_from(["monitoring", "default", "kube-system"]), st.sampled_from(["obs", "prom-a"]))
 def test_rename_namespace_there_and_back_restores_the_object(obj, namespace, new):
@@ -113,11 +94,3 @@ def test_rename_namespace_there_and_back_restores_the_object(obj, namespace, new
     assert (obj["metadata"]["namespace"] == new) == (namespace == "monitoring")
     rename_namespace(obj, old=new, new="monitoring")
     assert obj == before
-
-
-
-
-
-
-
-

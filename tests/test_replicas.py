@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import copy
-from functools import partial
 
-import yaml
-from hypothesis import given, settings, strategies as st
+import pytest
+from hypothesis import given, settings
+
 from pks_monitoring.workloads import drop_disruption_budget, set_replicas
 from tests.helpers.manifests import PROMETHEUS, identity, manifest, objects
-
 
 
 def test_set_replicas_changes_only_the_named_object(kube_prometheus):
@@ -34,15 +33,18 @@ def test_a_single_replica_loses_its_disruption_budget_and_two_keep_it(kube_prome
 
 
 def test_drop_disruption_budget_leaves_other_budgets_and_kinds_alone(kube_prometheus):
-    others = [copy.deepcopy(kube_prometheus.find("PodDisruptionBudget", "prometheus-adapter")),
-              copy.deepcopy(kube_prometheus.find("Prometheus", "k8s")),
-              manifest(kind="ConfigMap", name="prometheus-k8s")]
+    others = [
+        copy.deepcopy(kube_prometheus.find("PodDisruptionBudget", "prometheus-adapter")),
+        copy.deepcopy(kube_prometheus.find("Prometheus", "k8s")),
+        manifest(kind="ConfigMap", name="prometheus-k8s"),
+    ]
     for obj in others:
         before = copy.deepcopy(obj)
         drop_disruption_budget(obj, name="prometheus-k8s", replicas=1)
         assert obj == before
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(objects)
 def test_set_replicas_touches_only_its_object(obj):

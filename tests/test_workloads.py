@@ -1,48 +1,60 @@
 """Storage, retention, placement and SecurityContextDeny as plain functions on the upstream
 manifests: what each changes, that it changes nothing else, and that the result still validates
 against the Kubernetes and CRD schemas."""
+
 from __future__ import annotations
 
 import copy
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from pks_monitoring.parts import grafana, stack_parts
-from pks_monitoring.parts.part import StackInputs
-from pks_monitoring.settings import Settings
-from pks_monitoring.upstream import KubePrometheus
-from tests.conftest import UPSTREAM
-from tests.helpers.settings import BASE
-from tests.helpers.schemas import crd_schemas, validate_core, validate_custom
 from pks_monitoring.parts.grafana import use_grafana_claim
+from pks_monitoring.parts.part import StackInputs
 from pks_monitoring.parts.pod_security import deny_security_context
 from pks_monitoring.parts.prometheus import set_retention
+from pks_monitoring.settings import Settings
+from pks_monitoring.upstream import KubePrometheus
 from pks_monitoring.workloads import set_placement, use_volume_claim_template
+from tests.conftest import UPSTREAM
+from tests.helpers.schemas import crd_schemas, validate_core, validate_custom
+from tests.helpers.settings import BASE
 
 ON = {
     "prometheus": {
         "storage": {
-            "size": "100Gi", "storageClass": "thin-disk",
+            "size": "100Gi",
+            "storageClass": "thin-disk",
             "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Delete", "whenScaled": "Retain"},
         },
         "retention": {"time": "30d", "size": "80GB"},
         "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"memory": "4Gi"}},
         "nodeSelector": {"node.kubernetes.io/role": "infra"},
-        "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "monitoring", "effect": "NoSchedule"}],
+        "tolerations": [
+            {"key": "dedicated", "operator": "Equal", "value": "monitoring", "effect": "NoSchedule"}
+        ],
     },
     "alertmanager": {
         "storage": {"size": "2Gi", "persistentVolumeClaimRetentionPolicy": {"whenScaled": "Delete"}},
-        "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}},
+        "resources": {
+            "requests": {"cpu": "10m", "memory": "64Mi"},
+            "limits": {"cpu": "200m", "memory": "128Mi"},
+        },
         "tolerations": [{"operator": "Exists"}],
     },
     "grafana": {
         "storage": {"size": "5Gi", "storageClass": "thin-disk"},
         "resources": {"requests": {"cpu": 1, "memory": "256Mi"}},
         "nodeSelector": {"node.kubernetes.io/role": "infra"},
-        "tolerations": [{"key": "dedicated", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}],
+        "tolerations": [
+            {"key": "dedicated", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}
+        ],
     },
 }
 OFF = {app: {"storage": {"enabled": False}} for app in ("prometheus", "alertmanager", "grafana")}
@@ -50,7 +62,13 @@ TARGETS = {("Prometheus", "k8s"), ("Alertmanager", "main"), ("Deployment", "graf
 
 
 # The patches of storage, retention, placement and SecurityContextDeny, whichever part applies them.
-WORKLOAD_PATCHES = {set_retention, set_placement, use_volume_claim_template, use_grafana_claim, deny_security_context}
+WORKLOAD_PATCHES = {
+    set_retention,
+    set_placement,
+    use_volume_claim_template,
+    use_grafana_claim,
+    deny_security_context,
+}
 
 
 def workloads(raw: dict) -> Settings:
@@ -107,17 +125,33 @@ def schemas(manifests_dir):
 def test_prometheus_and_alertmanager_get_claim_templates(kube_prometheus):
     objects = transformed(kube_prometheus, ON)
     prometheus = find(objects, "Prometheus", "k8s")["spec"]
-    assert prometheus["storage"] == {"volumeClaimTemplate": {"spec": {
-        "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "100Gi"}},
-        "storageClassName": "thin-disk",
-    }}}
-    assert prometheus["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Delete", "whenScaled": "Retain"}
+    assert prometheus["storage"] == {
+        "volumeClaimTemplate": {
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": "100Gi"}},
+                "storageClassName": "thin-disk",
+            }
+        }
+    }
+    assert prometheus["persistentVolumeClaimRetentionPolicy"] == {
+        "whenDeleted": "Delete",
+        "whenScaled": "Retain",
+    }
     alertmanager = find(objects, "Alertmanager", "main")["spec"]
     # No storageClass: no storageClassName, so the cluster's default StorageClass provisions it.
-    assert alertmanager["storage"] == {"volumeClaimTemplate": {"spec": {
-        "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "2Gi"}},
-    }}}
-    assert alertmanager["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Delete"}
+    assert alertmanager["storage"] == {
+        "volumeClaimTemplate": {
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": "2Gi"}},
+            }
+        }
+    }
+    assert alertmanager["persistentVolumeClaimRetentionPolicy"] == {
+        "whenDeleted": "Retain",
+        "whenScaled": "Delete",
+    }
 
 
 def test_claim_retention_policy_is_left_to_kubernetes_unless_set(kube_prometheus):
@@ -150,7 +184,10 @@ def test_grafana_storage_becomes_the_claim(kube_prometheus):
     ]
     assert grafana["spec"]["strategy"] == {"type": "Recreate"}
     # The mount at /var/lib/grafana is upstream's, now backed by the claim.
-    assert grafana["spec"]["template"]["spec"]["containers"] == upstream["spec"]["template"]["spec"]["containers"]
+    assert (
+        grafana["spec"]["template"]["spec"]["containers"]
+        == upstream["spec"]["template"]["spec"]["containers"]
+    )
 
     other = copy.deepcopy(kube_prometheus.find("Deployment", "kube-state-metrics"))
     before = copy.deepcopy(other)
@@ -213,14 +250,18 @@ def test_retention_is_for_prometheus_k8s_only(kube_prometheus):
 def test_placement_of_prometheus_and_alertmanager(kube_prometheus):
     objects = transformed(kube_prometheus, ON)
     prometheus = find(objects, "Prometheus", "k8s")["spec"]
-    assert prometheus["resources"] == {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"memory": "4Gi"}}
+    assert prometheus["resources"] == {
+        "requests": {"cpu": "500m", "memory": "2Gi"},
+        "limits": {"memory": "4Gi"},
+    }
     assert prometheus["nodeSelector"] == {"kubernetes.io/os": "linux", "node.kubernetes.io/role": "infra"}
     assert prometheus["tolerations"] == [
         {"key": "dedicated", "operator": "Equal", "value": "monitoring", "effect": "NoSchedule"}
     ]
     alertmanager = find(objects, "Alertmanager", "main")["spec"]
     assert alertmanager["resources"] == {
-        "requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}
+        "requests": {"cpu": "10m", "memory": "64Mi"},
+        "limits": {"cpu": "200m", "memory": "128Mi"},
     }
     assert alertmanager["nodeSelector"] == {"kubernetes.io/os": "linux"}  # none set: upstream's
     assert alertmanager["tolerations"] == [{"operator": "Exists"}]
@@ -249,6 +290,7 @@ def test_unset_placement_keeps_upstreams(kube_prometheus):
 # --- schema validation, features on and off -----------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("raw", [ON, OFF, {}], ids=["on", "off", "defaults"])
 def test_transformed_objects_validate(kube_prometheus, schemas, raw):
     objects = transformed(kube_prometheus, raw)
@@ -284,11 +326,18 @@ def pod_specs(obj: dict[str, Any]) -> Iterator[dict[str, Any]]:
 def rejected(pod: dict[str, Any]) -> list[str]:
     """What SecurityContextDeny's Validate() refuses in a pod spec (written from its source,
     independently of the transformation)."""
-    found = [f"securityContext.{f}" for f in ("supplementalGroups", "seLinuxOptions", "runAsUser", "fsGroup")
-             if f in (pod.get("securityContext") or {})]
+    found = [
+        f"securityContext.{f}"
+        for f in ("supplementalGroups", "seLinuxOptions", "runAsUser", "fsGroup")
+        if f in (pod.get("securityContext") or {})
+    ]
     for container in pod.get("initContainers", []) + pod.get("containers", []):
         context = container.get("securityContext") or {}
-        found += [f"{container['name']}.securityContext.{f}" for f in ("seLinuxOptions", "runAsUser") if f in context]
+        found += [
+            f"{container['name']}.securityContext.{f}"
+            for f in ("seLinuxOptions", "runAsUser")
+            if f in context
+        ]
     return found
 
 
@@ -311,8 +360,13 @@ def test_security_context_deny_keeps_what_the_plugin_allows(kube_prometheus):
     objects = transformed(kube_prometheus, {"securityContextDeny": True, **OFF})
     grafana = find(objects, "Deployment", "grafana")["spec"]["template"]["spec"]
     assert grafana["securityContext"] == {"runAsGroup": 65534}
-    assert grafana["containers"][0]["securityContext"] == (
-        kube_prometheus.find("Deployment", "grafana")["spec"]["template"]["spec"]["containers"][0]["securityContext"]
+    assert (
+        grafana["containers"][0]["securityContext"]
+        == (
+            kube_prometheus.find("Deployment", "grafana")["spec"]["template"]["spec"]["containers"][0][
+                "securityContext"
+            ]
+        )
     )
     operator = find(objects, "Deployment", "prometheus-operator")["spec"]["template"]["spec"]
     assert operator["securityContext"] == {"runAsGroup": 65534, "seccompProfile": {"type": "RuntimeDefault"}}
@@ -357,12 +411,26 @@ def test_security_context_deny_on_strips_the_unverifiable_check_from_a_container
     # A container whose runAsUser goes loses its runAsNonRoot with it, as does the pod's;
     # a sibling that never named a user keeps its own.
     deployment = {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"},
-        "spec": {"template": {"spec": {
-            "securityContext": {"runAsNonRoot": True, "seLinuxOptions": {"level": "s0"}, "supplementalGroups": [1]},
-            "initContainers": [{"name": "init", "securityContext": {"runAsUser": 10, "runAsNonRoot": True}}],
-            "containers": [{"name": "a", "securityContext": {"runAsNonRoot": True, "privileged": False}}],
-        }}},
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "x"},
+        "spec": {
+            "template": {
+                "spec": {
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "seLinuxOptions": {"level": "s0"},
+                        "supplementalGroups": [1],
+                    },
+                    "initContainers": [
+                        {"name": "init", "securityContext": {"runAsUser": 10, "runAsNonRoot": True}}
+                    ],
+                    "containers": [
+                        {"name": "a", "securityContext": {"runAsNonRoot": True, "privileged": False}}
+                    ],
+                }
+            }
+        },
     }
     deny_security_context(deployment)
     assert deployment["spec"]["template"]["spec"] == {
@@ -377,20 +445,39 @@ def test_security_context_deny_on_strips_the_unverifiable_check_from_a_container
 names = st.from_regex(r"[a-z][a-z0-9-]{0,8}", fullmatch=True)
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5))
 values = st.one_of(scalars, st.dictionaries(names, scalars, max_size=2), st.lists(scalars, max_size=2))
-kinds = st.sampled_from(["Prometheus", "Alertmanager", "Deployment", "DaemonSet", "StatefulSet", "ConfigMap", "Service"])
+kinds = st.sampled_from(
+    ["Prometheus", "Alertmanager", "Deployment", "DaemonSet", "StatefulSet", "ConfigMap", "Service"]
+)
 object_names = st.sampled_from(["k8s", "main", "grafana", "kube-state-metrics"])
 security_fields = st.sampled_from(
-    ["runAsUser", "runAsGroup", "runAsNonRoot", "fsGroup", "supplementalGroups", "seLinuxOptions",
-     "seccompProfile", "readOnlyRootFilesystem"]
+    [
+        "runAsUser",
+        "runAsGroup",
+        "runAsNonRoot",
+        "fsGroup",
+        "supplementalGroups",
+        "seLinuxOptions",
+        "seccompProfile",
+        "readOnlyRootFilesystem",
+    ]
 )
 security_contexts = st.dictionaries(security_fields, values, max_size=5)
 containers = st.builds(
     lambda name, context, body: {**body, "name": name, "securityContext": context},
-    st.one_of(st.just("grafana"), names), security_contexts, st.dictionaries(names, values, max_size=2),
+    st.one_of(st.just("grafana"), names),
+    security_contexts,
+    st.dictionaries(names, values, max_size=2),
 )
 pods = st.builds(
-    lambda context, inits, main, body: {**body, "securityContext": context, "initContainers": inits, "containers": main},
-    security_contexts, st.lists(containers, max_size=2), st.lists(containers, min_size=1, max_size=3),
+    lambda context, inits, main, body: {
+        **body,
+        "securityContext": context,
+        "initContainers": inits,
+        "containers": main,
+    },
+    security_contexts,
+    st.lists(containers, max_size=2),
+    st.lists(containers, min_size=1, max_size=3),
     st.dictionaries(names, values, max_size=2),
 )
 
@@ -411,8 +498,11 @@ def objects(draw):
 def changes(before: Any, after: Any, path: tuple = ()) -> list[tuple]:
     """The paths where `after` differs from `before`."""
     if isinstance(before, dict) and isinstance(after, dict):
-        return [c for key in before.keys() | after.keys()
-                for c in changes(before.get(key, KeyError), after.get(key, KeyError), (*path, key))]
+        return [
+            c
+            for key in before.keys() | after.keys()
+            for c in changes(before.get(key, KeyError), after.get(key, KeyError), (*path, key))
+        ]
     if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
         return [c for i, (b, a) in enumerate(zip(before, after)) for c in changes(b, a, (*path, i))]
     return [] if before == after else [path]
@@ -423,25 +513,28 @@ _CR_FIELDS = ("storage", "persistentVolumeClaimRetentionPolicy", "resources", "n
 OWNED = {
     ("Prometheus", "k8s"): {("spec", f) for f in (*_CR_FIELDS, "retention", "retentionSize")},
     ("Alertmanager", "main"): {("spec", f) for f in _CR_FIELDS},
-    ("Deployment", "grafana"): {("spec", "strategy")} | {
-        ("spec", "template", "spec", f) for f in ("nodeSelector", "tolerations", "volumes")
-    },
+    ("Deployment", "grafana"): {("spec", "strategy")}
+    | {("spec", "template", "spec", f) for f in ("nodeSelector", "tolerations", "volumes")},
 }
 
 
 def owned(obj: dict[str, Any], path: tuple) -> bool:
     key = (obj["kind"], obj["metadata"]["name"])
-    if any(path[:len(prefix)] == prefix for prefix in OWNED.get(key, ())):
+    if any(path[: len(prefix)] == prefix for prefix in OWNED.get(key, ())):
         return True
     # The grafana container's resources.
     if key == ("Deployment", "grafana") and path[:4] == ("spec", "template", "spec", "containers"):
-        return path[5:] == ("resources",) and obj["spec"]["template"]["spec"]["containers"][path[4]]["name"] == "grafana"
+        return (
+            path[5:] == ("resources",)
+            and obj["spec"]["template"]["spec"]["containers"][path[4]]["name"] == "grafana"
+        )
     return False
 
 
 ALL_ON = workload_patches(workloads(ON), KubePrometheus.open(UPSTREAM))
 
 
+@pytest.mark.slow
 @hypothesis_settings(max_examples=150)
 @given(objects())
 def test_storage_retention_and_placement_touch_only_their_fields(obj):
@@ -451,6 +544,7 @@ def test_storage_retention_and_placement_touch_only_their_fields(obj):
     assert [path for path in changes(before, obj) if not owned(obj, path)] == []
 
 
+@pytest.mark.slow
 @hypothesis_settings(max_examples=100)
 @given(objects())
 def test_grafana_claim_touches_only_the_grafana_deployment(obj):
@@ -463,6 +557,7 @@ def test_grafana_claim_touches_only_the_grafana_deployment(obj):
         assert obj["spec"]["strategy"] == {"type": "Recreate"}
 
 
+@pytest.mark.slow
 @hypothesis_settings(max_examples=200)
 @given(objects())
 def test_security_context_deny_removes_only_security_context_fields(obj):

@@ -6,6 +6,7 @@
 OUT_FILE is shaped like Pulumi.<stack>.yaml: the dev stack's config plus `pks-monitoring:apps`
 with N apps (`app-000`, ... spread over up to 20 team namespaces, as a shared cluster has them).
 """
+
 from __future__ import annotations
 
 import argparse

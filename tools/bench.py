@@ -20,6 +20,7 @@ largest of the child and the processes it waited for, such as the mock provider'
 The manifests come from $KUBE_PROMETHEUS_MANIFESTS if set, else
 PROJECT_ROOT/../shared/kube-prometheus/v0.18.0/manifests.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,8 +53,8 @@ def naive_program(without_gc: bool = False) -> None:
     import pulumi
     import pulumi_kubernetes as k8s
 
-    from pks_monitoring.settings import PROJECT
     from pks_monitoring.offline.mock_engine import Recorder
+    from pks_monitoring.settings import PROJECT
 
     recorder = Recorder()
     pulumi.runtime.set_mocks(recorder, project=PROJECT, stack="dev", preview=False)
@@ -122,8 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="runs per measurement (default 5)")
     parser.add_argument("--apps-config", type=Path, help="stack config with the app monitors")
     parser.add_argument("--apps", type=int, help="how many apps --apps-config declares")
-    parser.add_argument("--naive-without-gc", action="store_true",
-                        help="also measure the naive program with the garbage collector off, as the render runs")
+    parser.add_argument(
+        "--naive-without-gc",
+        action="store_true",
+        help="also measure the naive program with the garbage collector off, as the render runs",
+    )
     parser.add_argument("--naive-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-gc", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -134,18 +138,32 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--runs must be at least 1")
 
     py = sys.executable
-    dev = measure("dev render", [py, "-m", "pks_monitoring.offline.render", "--stack", "dev"], args.runs, True)
+    dev = measure(
+        "dev render", [py, "-m", "pks_monitoring.offline.render", "--stack", "dev"], args.runs, True
+    )
     naive = measure("naive program", [py, "-m", "tools.bench", "--naive-child"], args.runs)
     results = [dev, naive]
-    notes = [("naive/dev", f"{naive.median / dev.median:.2f}x median time, "
-                           f"{naive.peak_rss_mb / dev.peak_rss_mb:.2f}x peak RSS")]
+    notes = [
+        (
+            "naive/dev",
+            f"{naive.median / dev.median:.2f}x median time, "
+            f"{naive.peak_rss_mb / dev.peak_rss_mb:.2f}x peak RSS",
+        )
+    ]
     if args.naive_without_gc:
-        naive_no_gc = measure("naive, no GC", [py, "-m", "tools.bench", "--naive-child", "--no-gc"], args.runs)
+        naive_no_gc = measure(
+            "naive, no GC", [py, "-m", "tools.bench", "--naive-child", "--no-gc"], args.runs
+        )
         results.append(naive_no_gc)
         notes.append(("naive, no GC/dev", f"{naive_no_gc.median / dev.median:.2f}x median time"))
     if args.apps_config and args.apps_config.is_file():
         config = str(args.apps_config.resolve())
-        apps = measure("200 app monitors", [py, "-m", "pks_monitoring.offline.render", "--config", config], args.runs, True)
+        apps = measure(
+            "200 app monitors",
+            [py, "-m", "pks_monitoring.offline.render", "--config", config],
+            args.runs,
+            True,
+        )
         results.append(apps)
         if args.apps:
             per_app = (apps.median - dev.median) / args.apps

@@ -263,7 +263,9 @@ api_ready() {
     "https://$HOST:$API_PORT/readyz" | grep -qx ok
 }
 healthz() { curl -fsSk --max-time 2 "$1" | grep -qx ok; }
-k() { kubectl --kubeconfig "$KUBECONFIG_FILE" --request-timeout=10s "$@"; }
+k() {  # kubectl as admin; its discovery cache in the state dir, not in ~/.kube
+  kubectl --kubeconfig "$KUBECONFIG_FILE" --cache-dir "$STATE/kube-cache" --request-timeout=10s "$@"
+}
 nodes_ready() {
   local n
   n="$(k get nodes --no-headers 2>/dev/null | awk '$2 == "Ready"' | wc -l)"
@@ -368,6 +370,7 @@ EOF
     --cluster-signing-cert-file "$pki/ca.crt" --cluster-signing-key-file "$pki/ca.key" \
     --service-cluster-ip-range "$SERVICE_CIDR" \
     --cluster-cidr "$POD_CIDR" --allocate-node-cidrs=false \
+    --flex-volume-plugin-dir "$STATE/kube-controller-manager/volume-plugins" \
     --profiling=false
   start kube-scheduler kube-scheduler \
     --kubeconfig "$STATE/kube-scheduler.kubeconfig" \

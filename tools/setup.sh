@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine for the render and the tests: the Prometheus tools the tests run for
-# real (Debian packages), and the Python venv with the pinned requirements.
+# real (Debian packages), and the Python venv with the pinned requirements and this package
+# installed editable (as any consumer project would install it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v promtool >/dev/null || ! command -v amtool >/dev/null \
@@ -12,3 +13,4 @@ if ! command -v promtool >/dev/null || ! command -v amtool >/dev/null \
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+.venv/bin/pip install -q --disable-pip-version-check --no-deps -e .

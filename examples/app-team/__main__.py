@@ -5,6 +5,7 @@ AppMonitor (ServiceMonitor + the Role/RoleBinding Prometheus discovers with). It
 checked with pks-monitoring's own rules; they reach Grafana through a pull request to
 pks-monitoring's dashboards/, because Grafana reads only what the monitoring stack mounts.
 """
+
 from pathlib import Path
 
 import pulumi

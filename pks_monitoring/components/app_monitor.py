@@ -16,10 +16,12 @@ service account and the discovery role are Inputs):
         app, ref.get_output("prometheusServiceAccount"),
         ref.get_output("prometheusServiceDiscoveryRole")))
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any, Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -43,7 +45,7 @@ _READ = ["get", "list", "watch"]
 def service_discovery_role(prometheus: Manifest) -> str:
     """The discovery role of a Prometheus resource (kube-prometheus' `k8s`) as prometheus-operator
     reads it: unset means Endpoints, the operator's default (v0.18.0 sets EndpointSlice)."""
-    role = (prometheus.get("spec") or {}).get("serviceDiscoveryRole", "Endpoints")
+    role = str((prometheus.get("spec") or {}).get("serviceDiscoveryRole", "Endpoints"))
     if role not in DISCOVERY_RESOURCES:
         name = prometheus.get("metadata", {}).get("name")
         raise SettingsError(
@@ -122,7 +124,7 @@ class AppMonitorArgs:
         app: AppSettings,
         prometheus_service_account: pulumi.Input[Mapping[str, str]],
         discovery_role: pulumi.Input[str],
-    ) -> "AppMonitorArgs":
+    ) -> AppMonitorArgs:
         selector = app.namespace_selector
         return cls(
             app=app.name,
@@ -146,9 +148,7 @@ class AppMonitor(pulumi.ComponentResource):
     roles: list[k8s.rbac.v1.Role]
     role_bindings: list[k8s.rbac.v1.RoleBinding]
 
-    def __init__(
-        self, name: str, args: AppMonitorArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: AppMonitorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("pks-monitoring:index:AppMonitor", name, None, opts)
         depends_on = opts.depends_on if opts else None
 
@@ -194,22 +194,22 @@ class AppMonitor(pulumi.ComponentResource):
             },
         )
 
-        rules = pulumi.Output.from_input(args.discovery_role).apply(discovery_rules)
-        subject = pulumi.Output.from_input(args.prometheus_service_account).apply(
+        # Any: the SDK's typed dicts do not take these plain dicts (they are the same shape).
+        rules: Any = pulumi.Output.from_input(args.discovery_role).apply(discovery_rules)
+        subject: Any = pulumi.Output.from_input(args.prometheus_service_account).apply(
             service_account_subject
         )
         role_name = f"{args.app}-prometheus-discovery"
+        role_ref: Any = {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role_name}
         self.roles, self.role_bindings = [], []
         for namespace in args.namespaces:
-            metadata = {"name": role_name, "namespace": namespace}
-            self.roles.append(
-                k8s.rbac.v1.Role(**child(namespace, "role"), metadata=metadata, rules=rules)
-            )
+            metadata: Any = {"name": role_name, "namespace": namespace}
+            self.roles.append(k8s.rbac.v1.Role(**child(namespace, "role"), metadata=metadata, rules=rules))
             self.role_bindings.append(
                 k8s.rbac.v1.RoleBinding(
                     **child(namespace, "rolebinding"),
                     metadata=metadata,
-                    role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role_name},
+                    role_ref=role_ref,
                     subjects=[subject],
                 )
             )

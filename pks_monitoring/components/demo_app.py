@@ -1,10 +1,11 @@
 """DemoApp: a Spring Boot app with Micrometer (making/hello-pks) for a new user to watch its
 Prometheus target appear. Opt-in (`demoApp.enabled`); its entry among the monitored apps is
 `DemoAppArgs.monitored_app()` (pks_monitoring.components.app_monitor.apps_to_monitor adds it)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -23,7 +24,7 @@ class DemoAppArgs:
     image: str = "making/hello-pks:0.0.2"
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Optional["DemoAppArgs"]:
+    def from_settings(cls, settings: Settings) -> Optional[DemoAppArgs]:
         """None unless `demoApp.enabled`."""
         return cls() if settings.demo_app.enabled else None
 
@@ -41,9 +42,7 @@ class DemoApp(pulumi.ComponentResource):
     deployment: k8s.apps.v1.Deployment
     service: k8s.core.v1.Service
 
-    def __init__(
-        self, name: str, args: DemoAppArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: DemoAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("pks-monitoring:index:DemoApp", name, None, opts)
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
@@ -51,8 +50,9 @@ class DemoApp(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
-        metadata = {"name": args.name, "namespace": args.namespace, "labels": args.labels}
-        container = {
+        # Any: the SDK's typed dicts do not take these plain dicts (they are the same shape).
+        metadata: Any = {"name": args.name, "namespace": args.namespace, "labels": args.labels}
+        container: Any = {
             "name": args.name,
             "image": args.image,
             "ports": [{"name": PORT_NAME, "containerPort": CONTAINER_PORT}],
@@ -70,24 +70,20 @@ class DemoApp(pulumi.ComponentResource):
                 "periodSeconds": 5,
             },
         }
+        deployment: Any = {
+            "replicas": 1,
+            "selector": {"matchLabels": args.labels},
+            "template": {"metadata": {"labels": args.labels}, "spec": {"containers": [container]}},
+        }
         self.deployment = k8s.apps.v1.Deployment(
-            f"{name}-deployment",
-            metadata=metadata,
-            spec={
-                "replicas": 1,
-                "selector": {"matchLabels": args.labels},
-                "template": {"metadata": {"labels": args.labels}, "spec": {"containers": [container]}},
-            },
-            opts=in_namespace,
+            f"{name}-deployment", metadata=metadata, spec=deployment, opts=in_namespace
         )
+        service: Any = {
+            "selector": args.labels,
+            "ports": [{"name": PORT_NAME, "port": CONTAINER_PORT, "targetPort": PORT_NAME}],
+        }
         self.service = k8s.core.v1.Service(
-            f"{name}-service",
-            metadata=metadata,
-            spec={
-                "selector": args.labels,
-                "ports": [{"name": PORT_NAME, "port": CONTAINER_PORT, "targetPort": PORT_NAME}],
-            },
-            opts=in_namespace,
+            f"{name}-service", metadata=metadata, spec=service, opts=in_namespace
         )
 
         self.register_outputs({"namespace": args.namespace, "service": args.name})

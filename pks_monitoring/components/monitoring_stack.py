@@ -3,9 +3,10 @@ each part's objects added (pks_monitoring.parts)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Sequence
+from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -98,7 +99,8 @@ class MonitoringStack(pulumi.ComponentResource):
         self.objects = k8s.yaml.ConfigGroup(
             f"{name}-kube-prometheus",
             yaml=[kp.yaml_stream()],
-            transformations=[*transformations, move, _wait_for(awaited)],
+            # ConfigGroup calls a transformation with the options too when it takes them.
+            transformations=cast(Any, [*transformations, move, _wait_for(awaited)]),
             opts=pulumi.ResourceOptions(parent=self),
         )
 

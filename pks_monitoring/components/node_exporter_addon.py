@@ -29,6 +29,7 @@ How the commands are built (and why):
   would create the "new" Command (re-applying the config) and then delete the old one, whose
   `delete-config` removes the very config just applied.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -85,9 +86,7 @@ def runtime_config(addon: AddonSettings, port: int) -> dict[str, Any]:
     if addon.exclude_deployments:
         entry["exclude"] = {"deployments": list(addon.exclude_deployments)}
     return {
-        "releases": [
-            {"name": RELEASE, "version": release.version, "url": release.url, "sha1": release.sha1}
-        ],
+        "releases": [{"name": RELEASE, "version": release.version, "url": release.url, "sha1": release.sha1}],
         "addons": [entry],
     }
 
@@ -114,12 +113,14 @@ class NodeExporterAddonArgs:
     rollout: bool = False
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Optional["NodeExporterAddonArgs"]:
+    def from_settings(cls, settings: Settings) -> Optional[NodeExporterAddonArgs]:
         """None when the stack does not own the addon (`nodeExporter.addon.enabled` is false)."""
         addon = settings.node_exporter.addon
         if not addon.enabled:
             return None
-        bosh = addon.bosh  # all four are there: the settings refuse enabled without them
+        bosh = addon.bosh
+        # All four are there: the settings refuse enabled without them.
+        assert bosh.environment and bosh.client and bosh.client_secret and bosh.ca_cert
         return cls(
             cluster=settings.cluster,
             config_name=addon.config_name,

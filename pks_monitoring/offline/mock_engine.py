@@ -6,6 +6,7 @@ files into the objects the provider would create (in a process of its own, as th
 and every resource's state is its inputs.
 Secrets stay wrapped as the engine sends them, so whoever writes them out can tell which they are.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,8 @@ from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
 from pks_monitoring.kube_yaml import load_documents
-from pks_monitoring.settings import PROJECT, PROJECT_ROOT, SECRET_PLACEHOLDER
 from pks_monitoring.offline.yaml_objects import read_objects_elsewhere
+from pks_monitoring.settings import PROJECT, PROJECT_ROOT, SECRET_PLACEHOLDER
 
 
 @dataclass
@@ -42,13 +43,13 @@ class Recorder(mocks.Mocks):
     resources: list[Registration] = field(default_factory=list)
     invokes: list[str] = field(default_factory=list)
 
-    def call(self, args: mocks.MockCallArgs):
+    def call(self, args: mocks.MockCallArgs) -> Any:  # the SDK takes a dict or a tuple
         self.invokes.append(args.token)
         if args.token == "kubernetes:yaml:decode":
             return {"result": load_documents(args.args["text"])}
         raise NotImplementedError(f"no mock for invoke {args.token}")
 
-    def new_resource(self, args: mocks.MockResourceArgs):
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self.resources.append(
             Registration(args.typ, args.name, args.inputs, args.provider, bool(args.custom))
         )
@@ -116,10 +117,10 @@ class RecordingMonitor(mocks.MockMonitor):
         self._urns: set[str] = set()
         self._urns_lock = threading.Lock()
 
-    def RegisterResource(self, request):
+    def RegisterResource(self, request: Any) -> Any:
         self._claim(self.make_urn(request.parent, request.type, request.name), request.type)
         self.dependencies[request.type, request.name] = list(request.dependencies)
-        return super().RegisterResource(request)
+        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
     def _claim(self, urn: str, type_: str) -> None:
         # Not the stack: run_program registers its own after set_mocks' one, with the same URN.
@@ -131,10 +132,10 @@ class RecordingMonitor(mocks.MockMonitor):
                 raise DuplicateUrnError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
             self._urns.add(urn)
 
-    def RegisterResourceOutputs(self, request):
+    def RegisterResourceOutputs(self, request: Any) -> Any:
         if "::pulumi:pulumi:Stack::" in request.urn:
             self.stack_outputs = rpc.deserialize_properties(request.outputs)
-        return super().RegisterResourceOutputs(request)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
 def stack_config(stack_file: Path) -> tuple[dict[str, str], list[str]]:
@@ -148,7 +149,7 @@ def stack_config(stack_file: Path) -> tuple[dict[str, str], list[str]]:
         if value is not None:
             merged[key if ":" in key else f"{PROJECT}:{key}"] = value
     stack = yaml.safe_load(stack_file.read_text()) or {}
-    merged.update((stack.get("config") or {}))
+    merged.update(stack.get("config") or {})
 
     config, secret_keys = {}, []
     for key, value in merged.items():
@@ -169,6 +170,10 @@ def _replace_secure(value: Any) -> tuple[Any, bool]:
         items = [_replace_secure(v) for v in value]
         return [v for v, _ in items], any(s for _, s in items)
     return value, False
+
+
+def _run_path(program: Path) -> None:
+    runpy.run_path(str(program), run_name="__main__")
 
 
 @dataclass
@@ -195,9 +200,9 @@ def run_program(
     pulumi.runtime.set_all_config(config, secret_keys)
     # set_mocks made a root stack for tests that build resources directly; a program runs in a
     # stack of its own, which registers the exports as the engine's stack outputs.
-    settings.set_root_resource(None)
+    settings.set_root_resource(None)  # type: ignore[arg-type]
     try:
-        _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
+        _sync_await(run_in_stack(lambda: _run_path(program)))
     finally:
         # A run that fails leaves its unfinished outputs in the SDK's settings, which set_mocks
         # does not reset: the next run in this process would await them and fail with this error.

@@ -7,6 +7,7 @@ Writes DIR/k8s/<namespace or _cluster>/<Kind>_<name>.yaml (one object each, as s
 server, keys sorted) and DIR/outputs.json. Secret values appear only as "[secret]".
 Exit codes: 0 rendered (and, with --diff, unchanged), 1 differs from OLD_DIR, 2 bad input.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,8 @@ import orjson
 import yaml
 from pulumi.runtime import rpc
 
-from pks_monitoring.settings import PROJECT_ROOT, SettingsError
-from pks_monitoring.offline.mock_engine import SECRET_PLACEHOLDER, run_program, stack_config
+from pks_monitoring.offline.mock_engine import run_program, stack_config
+from pks_monitoring.settings import PROJECT_ROOT, SECRET_PLACEHOLDER, SettingsError
 
 
 def plain(value: Any) -> Any:
@@ -77,7 +78,7 @@ def diff(old: Path, new: Path) -> str:
         {p.relative_to(old) for p in old.rglob("*") if p.is_file()}
         | {p.relative_to(new) for p in new.rglob("*") if p.is_file()}
     )
-    chunks = []
+    chunks: list[str] = []
     for name in names:
         before = (old / name).read_text().splitlines(keepends=True) if (old / name).exists() else []
         after = (new / name).read_text().splitlines(keepends=True) if (new / name).exists() else []
@@ -91,7 +92,9 @@ def _stack_name(stack_file: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pks_monitoring.offline.render", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m pks_monitoring.offline.render", description=__doc__.split("\n")[0]
+    )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--stack", help="stack name: renders Pulumi.<stack>.yaml")
     source.add_argument("--config", type=Path, help="any stack config file")

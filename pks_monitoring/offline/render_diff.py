@@ -16,6 +16,7 @@ file finds nothing there: set KUBE_PROMETHEUS_MANIFESTS (both revisions), or --b
 Exit codes: 0 diff written (changed or not), 1 a render failed (named in diff.md and on stderr),
 2 bad input (unknown revision, not a git repository).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from pks_monitoring.settings import MANIFESTS_ENV
 from pks_monitoring.offline.render import diff
+from pks_monitoring.settings import MANIFESTS_ENV
 
 MARKER = "<!-- pks-monitoring:render-diff -->"
 # GitHub refuses comments over 65,536 characters; leave room for the workflow's own lines.
@@ -115,7 +116,8 @@ def resolve(repo: Path, revision: str) -> str:
     """The commit a revision names, or a one-line error for exit code 2."""
     result = subprocess.run(
         ["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     if result.returncode != 0:
         raise ValueError(f"{revision!r} is not a commit in {repo}")
@@ -151,7 +153,10 @@ def render_stack(checkout: Path, stack_file: Path, out: Path, manifests: Optiona
         env[MANIFESTS_ENV] = str(manifests)
     result = subprocess.run(
         [sys.executable, "-m", render_module(checkout), "--config", str(stack_file), "--out", str(out)],
-        cwd=checkout, env=env, capture_output=True, text=True,
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     if result.returncode == 0:
         return None
@@ -176,9 +181,7 @@ def render_diff(
 
         def run(job: tuple[str, str]) -> Optional[str]:
             side, stack = job
-            return render_stack(
-                Path(tmp) / side, checkouts[side][stack], out / side / stack, manifests[side]
-            )
+            return render_stack(Path(tmp) / side, checkouts[side][stack], out / side / stack, manifests[side])
 
         # One render per core: each is a separate interpreter running the whole program.
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
@@ -196,14 +199,18 @@ def render_diff(
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pks_monitoring.offline.render_diff", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m pks_monitoring.offline.render_diff", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("base", help="revision before the change (e.g. the PR's base commit)")
     parser.add_argument("head", help="revision after the change")
     parser.add_argument("out", type=Path, help="directory for the renders, diff.md and comment.md")
     parser.add_argument("--repo", type=Path, default=Path.cwd(), help="git repository (default: .)")
     for side in SIDES:
         parser.add_argument(
-            f"--{side}-manifests", type=Path, metavar="DIR",
+            f"--{side}-manifests",
+            type=Path,
+            metavar="DIR",
             help=f"kube-prometheus manifests/ for the {side} revision (default: ${MANIFESTS_ENV})",
         )
     args = parser.parse_args(argv)

@@ -6,6 +6,7 @@ The mock engine expands a yaml/v2 component through this, the way the real provi
 outside the program's process: parsing the CRDs' 5 MB of YAML in the program's own interpreter
 would hold its GIL for a second and more while the program runs.
 """
+
 from __future__ import annotations
 
 import pickle
@@ -26,7 +27,8 @@ def read_objects_elsewhere(paths: list[str]) -> list[dict[str, Any]]:
     if child.returncode != 0:
         lines = child.stderr.decode(errors="replace").strip().splitlines() or ["no output"]
         raise RuntimeError(f"reading {' '.join(files)} failed: {lines[-1]}")
-    return pickle.loads(child.stdout)
+    objects: list[dict[str, Any]] = pickle.loads(child.stdout)
+    return objects
 
 
 if __name__ == "__main__":

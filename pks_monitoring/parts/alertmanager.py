@@ -94,7 +94,7 @@ def _receiver(receiver: AlertReceiver) -> dict[str, Any]:
     def secret(value: Optional[SecretStr]) -> Optional[str]:
         return None if value is None else value.get_secret_value()
 
-    settings: dict[str, Any] = {
+    integrations: dict[str, dict[str, Any]] = {
         "slack": {"api_url": secret(receiver.api_url), "channel": receiver.channel},
         "webhook": {"url": secret(receiver.url)},
         "email": {
@@ -109,7 +109,8 @@ def _receiver(receiver: AlertReceiver) -> dict[str, Any]:
             "routing_key": secret(receiver.routing_key),
             "service_key": secret(receiver.service_key),
         },
-    }[receiver.type]
+    }
+    settings = dict(integrations[receiver.type])
     settings["send_resolved"] = receiver.send_resolved
     # Unset settings are left out: Alertmanager's defaults apply.
     integration = {k: v for k, v in settings.items() if v is not None}
@@ -121,9 +122,7 @@ def _quoted(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def alertmanager_config(
-    upstream: dict[str, Any], alerting: AlertmanagerSettings
-) -> dict[str, Any]:
+def alertmanager_config(upstream: dict[str, Any], alerting: AlertmanagerSettings) -> dict[str, Any]:
     """The Alertmanager config: `upstream` (parsed from the manifests' Secret) routed by
     `alerting`, which must have receivers. Receiver secrets are in clear: keep the result in a
     Pulumi secret (`alertmanager_secret_text`). `upstream` is not changed."""
@@ -180,9 +179,7 @@ def render(config: dict[str, Any]) -> str:
     return yaml.safe_dump(config, sort_keys=False, default_flow_style=False)
 
 
-def alertmanager_secret_text(
-    upstream: dict[str, Any], alerting: AlertmanagerSettings
-) -> pulumi.Output[str]:
+def alertmanager_secret_text(upstream: dict[str, Any], alerting: AlertmanagerSettings) -> pulumi.Output[str]:
     """The `alertmanager.yaml` text as a Pulumi secret: encrypted in the state, masked in
     diffs."""
     return pulumi.Output.secret(render(alertmanager_config(upstream, alerting)))
@@ -201,15 +198,16 @@ def configure_alertmanager(obj: Manifest, *, config_text: pulumi.Input[str]) -> 
 
 def patches(inputs: StackInputs) -> list[Transformation]:
     alertmanager = inputs.settings.alertmanager
-    at = {"kind": "Alertmanager", "name": ALERTMANAGER}
     transformations: list[Transformation] = [
-        partial(set_replicas, **at, replicas=alertmanager.replicas),
+        partial(set_replicas, kind="Alertmanager", name=ALERTMANAGER, replicas=alertmanager.replicas),
         partial(drop_disruption_budget, name=DISRUPTION_BUDGET, replicas=alertmanager.replicas),
-        partial(set_placement, **at, **placement(alertmanager)),
+        partial(set_placement, kind="Alertmanager", name=ALERTMANAGER, **placement(alertmanager)),
     ]
     if alertmanager.storage.enabled:
         claim = claim_template(alertmanager.storage)
-        transformations.append(partial(use_volume_claim_template, **at, **claim))
+        transformations.append(
+            partial(use_volume_claim_template, kind="Alertmanager", name=ALERTMANAGER, **claim)
+        )
     if alertmanager.receivers:
         text = alertmanager_secret_text(upstream_config(inputs.upstream), alertmanager)
         transformations.append(partial(configure_alertmanager, config_text=text))

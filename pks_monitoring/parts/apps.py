@@ -9,10 +9,11 @@ teams that never asked for alerts.
 
 The metrics are Micrometer's (Spring Boot Actuator's `/actuator/prometheus`).
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
 
 from pks_monitoring.manifests import Manifest, Transformation
 from pks_monitoring.parts.part import Added, Part, StackInputs

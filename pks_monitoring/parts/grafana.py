@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Sequence
 from functools import partial
-from typing import Any, Iterable, Sequence
 
 import pulumi
 from pydantic import SecretStr
@@ -129,9 +129,7 @@ def mount_dashboards(obj: Manifest, *, dashboards: Sequence[Dashboard]) -> None:
     assert container is not None  # KubePrometheus.open checked it
     for dashboard in dashboards:
         volume = dashboard.config_map_name
-        pod["spec"].setdefault("volumes", []).append(
-            {"configMap": {"name": volume}, "name": volume}
-        )
+        pod["spec"].setdefault("volumes", []).append({"configMap": {"name": volume}, "name": volume})
         container.setdefault("volumeMounts", []).append(
             {"mountPath": f"{PROVIDER_PATH}/{dashboard.name}", "name": volume, "readOnly": False}
         )

@@ -9,14 +9,14 @@ upstream node alerts and Grafana's "Node" dashboards work unchanged: `job="node-
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from functools import partial
-from typing import Any, Sequence
+from typing import Any
 
 import yaml
 
 from pks_monitoring.manifests import Manifest, Transformation, drop, is_list, is_object, labels
 from pks_monitoring.parts.part import Added, Part, StackInputs
-from pks_monitoring.settings.node_exporter import VmTarget
 from pks_monitoring.upstream import PROMETHEUS
 
 JOB = "node-exporter"
@@ -61,10 +61,11 @@ def use_additional_scrape_configs(obj: Manifest, *, secret: str, key: str) -> No
 
 def node_scrape_configs(
     port: int,
-    static_targets: Sequence[VmTarget] = (),
+    static_targets: Sequence[Mapping[str, str]] = (),
     file_sd_files: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    """The node-exporter job of every Kubernetes node, and one for VMs outside Kubernetes."""
+    """The node-exporter job of every Kubernetes node, and one for VMs outside Kubernetes;
+    `static_targets`: [{"name": "pks-api", "address": "10.0.0.5"}]."""
     configs: list[dict[str, Any]] = [
         {
             # Every Kubernetes node is a BOSH VM with the node_exporter addon on `port`.
@@ -93,8 +94,7 @@ def node_scrape_configs(
         }
         if static_targets:
             vms["static_configs"] = [
-                {"targets": [f"{t.address}:{port}"], "labels": {"name": t.name}}
-                for t in static_targets
+                {"targets": [f"{t['address']}:{port}"], "labels": {"name": t["name"]}} for t in static_targets
             ]
         if file_sd_files:
             vms["file_sd_configs"] = [{"files": list(file_sd_files)}]
@@ -112,7 +112,8 @@ def patches(inputs: StackInputs) -> list[Transformation]:
 
 def objects(inputs: StackInputs) -> list[Added]:
     node = inputs.settings.node_exporter
-    configs = node_scrape_configs(node.port, node.static_targets, node.file_sd_files)
+    targets = [target.model_dump() for target in node.static_targets]
+    configs = node_scrape_configs(node.port, targets, node.file_sd_files)
     secret = {
         "apiVersion": "v1",
         "kind": "Secret",

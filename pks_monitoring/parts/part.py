@@ -3,8 +3,8 @@ adds, both computed from the stack's inputs before any resource is registered.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from pks_monitoring.dashboards import Dashboard
 from pks_monitoring.manifests import Manifest, Transformation

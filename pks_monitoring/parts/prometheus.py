@@ -32,16 +32,17 @@ def set_retention(obj: Manifest, *, time: str, size: Optional[str]) -> None:
 
 def patches(inputs: StackInputs) -> list[Transformation]:
     prometheus = inputs.settings.prometheus
-    at = {"kind": "Prometheus", "name": PROMETHEUS}
     transformations: list[Transformation] = [
-        partial(set_replicas, **at, replicas=prometheus.replicas),
+        partial(set_replicas, kind="Prometheus", name=PROMETHEUS, replicas=prometheus.replicas),
         partial(drop_disruption_budget, name=DISRUPTION_BUDGET, replicas=prometheus.replicas),
         partial(set_retention, time=prometheus.retention.time, size=prometheus.retention_size()),
-        partial(set_placement, **at, **placement(prometheus)),
+        partial(set_placement, kind="Prometheus", name=PROMETHEUS, **placement(prometheus)),
     ]
     if prometheus.storage.enabled:
         claim = claim_template(prometheus.storage)
-        transformations.append(partial(use_volume_claim_template, **at, **claim))
+        transformations.append(
+            partial(use_volume_claim_template, kind="Prometheus", name=PROMETHEUS, **claim)
+        )
     return transformations
 
 

@@ -26,9 +26,7 @@ def drop_control_plane_monitors(obj: Manifest) -> None:
     elif kind == "PrometheusRule":
         groups = obj.get("spec", {}).get("groups")
         if groups and any(g.get("name") in _CONTROL_PLANE_ALERT_GROUPS for g in groups):
-            obj["spec"]["groups"] = [
-                g for g in groups if g.get("name") not in _CONTROL_PLANE_ALERT_GROUPS
-            ]
+            obj["spec"]["groups"] = [g for g in groups if g.get("name") not in _CONTROL_PLANE_ALERT_GROUPS]
 
 
 def patches(inputs: StackInputs) -> list[Transformation]:

@@ -61,9 +61,7 @@ class Settings(Model):
 
     @field_validator("pod_security")
     @classmethod
-    def _volumes_stay_writable(
-        cls, value: PodSecuritySettings, info: ValidationInfo
-    ) -> PodSecuritySettings:
+    def _volumes_stay_writable(cls, value: PodSecuritySettings, info: ValidationInfo) -> PodSecuritySettings:
         # Without fsGroup, which SecurityContextDeny rejects, the kubelet leaves a new volume
         # owned by root, and Prometheus, Alertmanager and Grafana (non-root) fail with permission
         # denied.

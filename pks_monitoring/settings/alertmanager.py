@@ -80,24 +80,15 @@ class AlertReceiver(Model):
         if value is None:
             return None
         host, _, port = value.rpartition(":")
-        if (
-            not host
-            or any(c.isspace() for c in host)
-            or not port.isdigit()
-            or not 0 < int(port) < 65536
-        ):
-            raise ValueError(
-                f"{value!r} is not host:port of an SMTP server (e.g. smtp.example.com:587)"
-            )
+        if not host or any(c.isspace() for c in host) or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{value!r} is not host:port of an SMTP server (e.g. smtp.example.com:587)")
         return value
 
     @model_validator(mode="after")
     def _settings_of_its_type(self) -> AlertReceiver:
         required, optional = ALERT_RECEIVER_FIELDS[self.type]
         alias = {name: field.alias or name for name, field in type(self).model_fields.items()}
-        stray = sorted(
-            self.model_fields_set - {"name", "type", "send_resolved"} - required - optional
-        )
+        stray = sorted(self.model_fields_set - {"name", "type", "send_resolved"} - required - optional)
         if stray:
             takes = ", ".join(sorted(alias[f] for f in required | optional))
             raise ValueError(
@@ -136,9 +127,7 @@ class AlertRoute(Model):
     def _matcher_syntax(cls, value: list[str]) -> list[str]:
         # The shape only (`<label> <op> <value>`); amtool and Alertmanager parse the value.
         for matcher in value:
-            at = min(
-                (matcher.find(op) for op in ALERT_MATCHER_OPERATORS if op in matcher), default=-1
-            )
+            at = min((matcher.find(op) for op in ALERT_MATCHER_OPERATORS if op in matcher), default=-1)
             label = matcher[:at].strip() if at > 0 else ""
             if not (label.isascii() and label.isidentifier()):
                 raise ValueError(
@@ -151,8 +140,7 @@ class AlertRoute(Model):
     def _matches_something(self) -> AlertRoute:
         if self.severity is None and self.namespace is None and not self.matchers:
             raise ValueError(
-                "a route needs severity, namespace or matchers; alerts no route matches go to "
-                "defaultReceiver"
+                "a route needs severity, namespace or matchers; alerts no route matches go to defaultReceiver"
             )
         return self
 

@@ -70,7 +70,7 @@ class AppNamespaceSelector(Model):
 
 
 class AppSettings(Model):
-    """One application Prometheus scrapes through a ServiceMonitor (components/app_monitor.py)."""
+    """One application Prometheus scrapes through a ServiceMonitor (pks_monitoring/components/app_monitor.py)."""
 
     name: Dns1123Label  # the ServiceMonitor's name; unique among the apps of a stack
     namespace: Dns1123Label  # the app's: its ServiceMonitor, Role and RoleBinding live there
@@ -114,9 +114,7 @@ class AppSettings(Model):
     @model_validator(mode="after")
     def _tls_over_https(self) -> AppSettings:
         if self.tls_config is not None and self.scheme != "https":
-            raise ValueError(
-                "tlsConfig applies to scheme https only; set scheme: https or remove it"
-            )
+            raise ValueError("tlsConfig applies to scheme https only; set scheme: https or remove it")
         return self
 
 
@@ -148,6 +146,6 @@ class AppAlertSettings(Model):
 
 
 class DemoAppSettings(Model):
-    """making/hello-pks in namespace `hello`, monitored (components/demo_app.py)."""
+    """making/hello-pks in namespace `hello`, monitored (pks_monitoring/components/demo_app.py)."""
 
     enabled: bool = False

@@ -100,16 +100,11 @@ class GrafanaExposeSettings(Model):
                 "of the controller pods, or the cidrs its connections come from (Grafana's "
                 "NetworkPolicy admits those and nothing else)"
             )
-        given = {
-            f
-            for f in type(self).model_fields
-            if f != "type" and getattr(self, f) not in (None, [], {})
-        }
+        given = {f for f in type(self).model_fields if f != "type" and getattr(self, f) not in (None, [], {})}
         stray = sorted(given - _EXPOSE_OPTIONS[self.type])
         if stray:
             raise ValueError(
-                f"{to_camel(stray[0])} does not apply to type {self.type}; "
-                "remove it or change the type"
+                f"{to_camel(stray[0])} does not apply to type {self.type}; remove it or change the type"
             )
         return self
 

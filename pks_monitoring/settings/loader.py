@@ -157,18 +157,9 @@ def _secret_paths(annotation: Any, value: Any, path: str) -> list[str]:
     if origin is list and isinstance(value, list):
         item = get_args(annotation)[0]
         return [p for i, v in enumerate(value) for p in _secret_paths(item, v, f"{path}[{i}]")]
-    if (
-        isinstance(annotation, type)
-        and issubclass(annotation, BaseModel)
-        and isinstance(value, dict)
-    ):
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel) and isinstance(value, dict):
         fields = [(f.alias or n, f.annotation) for n, f in annotation.model_fields.items()]
-        return [
-            p
-            for key, a in fields
-            if key in value
-            for p in _secret_paths(a, value[key], f"{path}.{key}")
-        ]
+        return [p for key, a in fields if key in value for p in _secret_paths(a, value[key], f"{path}.{key}")]
     return []
 
 

@@ -23,19 +23,75 @@ NODE_EXPORTER_RELEASE = {
     "node-exporter-5.8.0.tgz",
     "sha1": "fe95651a07029512516061113d4ff92c114ae58a",
 }
-STEMCELL_OS = Literal[
-    "ubuntu-xenial", "ubuntu-jammy", "ubuntu-bionic", "ubuntu-noble", "windows2019"
-]
+STEMCELL_OS = Literal["ubuntu-xenial", "ubuntu-jammy", "ubuntu-bionic", "ubuntu-noble", "windows2019"]
 # The collectors the job's bin/node_exporter_ctl.erb turns into --[no-]collector.<name> from the
 # property node_exporter.collector.<name>.enabled (cloudfoundry/node-exporter-boshrelease). A name
 # outside this list would be accepted by the director and silently ignored by the job.
 NODE_EXPORTER_COLLECTORS = frozenset(
-    "arp bcache bonding btrfs buddyinfo conntrack cpu cpufreq diskstats dmi drbd edac entropy "
-    "ethtool fibrechannel filefd filesystem hwmon infiniband interrupts ipvs ksmd loadavg logind "
-    "mdadm meminfo meminfo_numa mountstats netclass netdev netstat nfs nfsd ntp nvme os perf "
-    "powersupplyclass pressure processes qdisc rapl runit schedstat selinux sockstat softnet stat "
-    "supervisord systemd tapestats tcpstat textfile thermal_zone time timex udp_queues uname "
-    "vmstat wifi xfs zfs".split()
+    [
+        "arp",
+        "bcache",
+        "bonding",
+        "btrfs",
+        "buddyinfo",
+        "conntrack",
+        "cpu",
+        "cpufreq",
+        "diskstats",
+        "dmi",
+        "drbd",
+        "edac",
+        "entropy",
+        "ethtool",
+        "fibrechannel",
+        "filefd",
+        "filesystem",
+        "hwmon",
+        "infiniband",
+        "interrupts",
+        "ipvs",
+        "ksmd",
+        "loadavg",
+        "logind",
+        "mdadm",
+        "meminfo",
+        "meminfo_numa",
+        "mountstats",
+        "netclass",
+        "netdev",
+        "netstat",
+        "nfs",
+        "nfsd",
+        "ntp",
+        "nvme",
+        "os",
+        "perf",
+        "powersupplyclass",
+        "pressure",
+        "processes",
+        "qdisc",
+        "rapl",
+        "runit",
+        "schedstat",
+        "selinux",
+        "sockstat",
+        "softnet",
+        "stat",
+        "supervisord",
+        "systemd",
+        "tapestats",
+        "tcpstat",
+        "textfile",
+        "thermal_zone",
+        "time",
+        "timex",
+        "udp_queues",
+        "uname",
+        "vmstat",
+        "wifi",
+        "xfs",
+        "zfs",
+    ]
 )
 # BOSH names (deployments, configs): no whitespace, quotes or shell syntax, so nothing an
 # operator types can look like more than one word anywhere it is shown or pasted.
@@ -54,9 +110,7 @@ class BoshReleaseSettings(Model):
     )
     url: str = Field(default=NODE_EXPORTER_RELEASE["url"], pattern=r"^https?://\S+$")
     # What the director checks the tarball against: a SHA-1, or `sha256:<hex>` (multi-digest).
-    sha1: str = Field(
-        default=NODE_EXPORTER_RELEASE["sha1"], pattern=r"^([0-9a-f]{40}|sha256:[0-9a-f]{64})$"
-    )
+    sha1: str = Field(default=NODE_EXPORTER_RELEASE["sha1"], pattern=r"^([0-9a-f]{40}|sha256:[0-9a-f]{64})$")
 
     @model_validator(mode="after")
     def _all_or_nothing(self) -> BoshReleaseSettings:
@@ -66,8 +120,7 @@ class BoshReleaseSettings(Model):
         if given and given != {"version", "url", "sha1"}:
             missing = ", ".join(sorted({"version", "url", "sha1"} - given))
             raise ValueError(
-                "version, url and sha1 describe one tarball: set them together "
-                f"(missing: {missing})"
+                f"version, url and sha1 describe one tarball: set them together (missing: {missing})"
             )
         return self
 

@@ -27,9 +27,7 @@ class SettingsError(pulumi.RunError):
 class Model(BaseModel):
     # camelCase in YAML (what operators write), snake_case in Python; unknown keys are refused
     # so a typo never silently falls back to a default.
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
-    )
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
 
 
 def undecrypted(value: SecretStr) -> bool:
@@ -51,9 +49,7 @@ Dns1123Subdomain = Annotated[
 ]
 # Label keys (`[prefix/]name`, the prefix a DNS subdomain) and values, as Kubernetes accepts them.
 _LABEL_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
-LabelKey = Annotated[
-    str, Field(pattern=rf"^([a-z0-9]([-a-z0-9.]{{0,251}}[a-z0-9])?/)?{_LABEL_NAME}$")
-]
+LabelKey = Annotated[str, Field(pattern=rf"^([a-z0-9]([-a-z0-9.]{{0,251}}[a-z0-9])?/)?{_LABEL_NAME}$")]
 LabelValue = Annotated[str, Field(pattern=rf"^({_LABEL_NAME})?$")]
 
 # The units of a Prometheus duration, largest first: each at most once, in this order.
@@ -105,7 +101,7 @@ def quantity_value(text: str) -> Decimal | None:
         return None
     number, suffix = Decimal(match["number"]), match["suffix"] or ""
     if suffix.endswith("i"):
-        return number * 1024 ** ("KMGTPE".index(suffix[0]) + 1)
+        return number * Decimal(1024) ** ("KMGTPE".index(suffix[0]) + 1)
     if suffix not in _DECIMAL_EXPONENT:  # an exponent, e.g. 5e3
         return number * Decimal(10) ** Decimal(suffix[1:])
     return number * Decimal(10) ** _DECIMAL_EXPONENT[suffix]
@@ -146,7 +142,7 @@ def prometheus_size_value(text: str) -> Decimal:
     """The Decimal number of bytes of a Prometheus size (`10GB` = `10GiB` = 10 * 1024**3)."""
     number = text.rstrip("KMGTPEiB")
     unit = text[len(number) :].rstrip("iB")
-    return Decimal(number) * 1024 ** ("_KMGTPE".index(unit) if unit else 0)
+    return Decimal(number) * Decimal(1024) ** ("_KMGTPE".index(unit) if unit else 0)
 
 
 def ipv4_network(cidr: str) -> str:

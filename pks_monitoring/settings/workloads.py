@@ -69,9 +69,7 @@ class Toleration(Model):
     @model_validator(mode="after")
     def _as_kubernetes_validates_it(self) -> Toleration:
         if self.key is None and self.operator != "Exists":
-            raise ValueError(
-                "a toleration without key matches every taint: it needs operator: Exists"
-            )
+            raise ValueError("a toleration without key matches every taint: it needs operator: Exists")
         if self.operator == "Exists" and self.value is not None:
             raise ValueError("operator Exists takes no value; remove value or use operator: Equal")
         if self.toleration_seconds is not None and self.effect != "NoExecute":

@@ -1,6 +1,7 @@
 """AppMonitor and the demo app under the mock engine (preview=False): the rendered ServiceMonitor,
 Role and RoleBinding validate against the CRD and Kubernetes schemas, and the Role grants exactly
 what the deployed Prometheus' service discovery reads."""
+
 from __future__ import annotations
 
 import copy
@@ -11,14 +12,19 @@ import pulumi_kubernetes as k8s
 import pytest
 import yaml
 
-from pks_monitoring.components.app_monitor import AppMonitor, AppMonitorArgs, discovery_rules, service_account_subject, service_discovery_role
+from pks_monitoring.components.app_monitor import (
+    AppMonitor,
+    AppMonitorArgs,
+    discovery_rules,
+    service_account_subject,
+    service_discovery_role,
+)
 from pks_monitoring.components.demo_app import CONTAINER_PORT, DemoApp, DemoAppArgs
-from pks_monitoring.upstream import KubePrometheus
 from pks_monitoring.settings import SettingsError
 from pks_monitoring.settings.apps import AppSettings
+from pks_monitoring.upstream import KubePrometheus
+from tests.helpers.app_monitor import ENDPOINT_SLICE_GRANTS, ENDPOINTS_GRANTS, grants, objects
 from tests.helpers.schemas import crd_schemas, validate_core, validate_custom
-from pks_monitoring.offline.render import plain
-from tests.helpers.app_monitor import ENDPOINTS_GRANTS, ENDPOINT_SLICE_GRANTS, grants, objects
 
 PROMETHEUS_SA = {"namespace": "monitoring", "name": "prometheus-k8s"}
 # Every option set: https with a CA from a Secret, a label key with a prefix, a compound interval.
@@ -31,7 +37,10 @@ ORDERS = AppSettings.model_validate(
         "path": "/manage/prometheus",
         "interval": "1m30s",
         "scheme": "https",
-        "tlsConfig": {"serverName": "orders.shop.svc", "ca": {"secret": {"name": "orders-ca", "key": "ca.crt"}}},
+        "tlsConfig": {
+            "serverName": "orders.shop.svc",
+            "ca": {"secret": {"name": "orders-ca", "key": "ca.crt"}},
+        },
     }
 )
 HELLO = DemoAppArgs().monitored_app()
@@ -55,16 +64,12 @@ def registered(*resources: pulumi.Resource) -> pulumi.Output:
     """Resolves once every resource given (and the children of every AppMonitor) is registered."""
     flat = []
     for resource in resources:
-        flat += [resource.service_monitor, *resource.roles, *resource.role_bindings] if isinstance(resource, AppMonitor) else [resource]
+        flat += (
+            [resource.service_monitor, *resource.roles, *resource.role_bindings]
+            if isinstance(resource, AppMonitor)
+            else [resource]
+        )
     return pulumi.Output.all(*[r.urn for r in flat])
-
-
-
-
-
-
-
-
 
 
 @pulumi.runtime.test
@@ -83,13 +88,21 @@ def test_rendered_objects_validate_against_the_crd_and_kubernetes_schemas(monito
         assert service_monitor["spec"] == {
             "selector": {"matchLabels": {"app.kubernetes.io/name": "orders", "tier": "backend"}},
             "namespaceSelector": {"matchNames": ["shop"]},
-            "endpoints": [{
-                "port": "metrics", "path": "/manage/prometheus", "interval": "1m30s", "scheme": "https",
-                "tlsConfig": {"insecureSkipVerify": False, "serverName": "orders.shop.svc",
-                              "ca": {"secret": {"name": "orders-ca", "key": "ca.crt"}}},
-                # The job label is the app's name, which the app alerts select on.
-                "relabelings": [{"targetLabel": "job", "replacement": "orders"}],
-            }],
+            "endpoints": [
+                {
+                    "port": "metrics",
+                    "path": "/manage/prometheus",
+                    "interval": "1m30s",
+                    "scheme": "https",
+                    "tlsConfig": {
+                        "insecureSkipVerify": False,
+                        "serverName": "orders.shop.svc",
+                        "ca": {"secret": {"name": "orders-ca", "key": "ca.crt"}},
+                    },
+                    # The job label is the app's name, which the app alerts select on.
+                    "relabelings": [{"targetLabel": "job", "replacement": "orders"}],
+                }
+            ],
         }
         for kind in ("Role", "RoleBinding"):
             assert validate_core(found[kind, "shop", "orders-prometheus-discovery"]) == [], kind
@@ -118,9 +131,13 @@ def test_role_grants_exactly_what_endpointslice_discovery_reads(monitor, provide
         assert grants(ours) != ENDPOINTS_GRANTS
         # What upstream grants Prometheus in the namespaces it watches itself, but ingresses
         # (which only the Ingress discovery of Probes reads).
-        upstream = next(o for o in kube_prometheus.objects
-                        if o["kind"] == "Role" and o["metadata"]["name"] == "prometheus-k8s"
-                        and o["metadata"]["namespace"] == "default")
+        upstream = next(
+            o
+            for o in kube_prometheus.objects
+            if o["kind"] == "Role"
+            and o["metadata"]["name"] == "prometheus-k8s"
+            and o["metadata"]["namespace"] == "default"
+        )
         assert grants(ours) == {g for g in grants(upstream) if g[1] != "ingresses"}
 
     return registered(app).apply(check)
@@ -140,7 +157,9 @@ def manifests_without_discovery_role(tmp_path_factory, manifests_dir) -> KubePro
 
 
 @pulumi.runtime.test
-def test_role_follows_manifests_without_a_discovery_role(monitor, provider_opts, manifests_without_discovery_role):
+def test_role_follows_manifests_without_a_discovery_role(
+    monitor, provider_opts, manifests_without_discovery_role
+):
     role = service_discovery_role(manifests_without_discovery_role.find("Prometheus", "k8s"))
     assert role == "Endpoints"  # prometheus-operator's default
     app = build(provider_opts, role=role)
@@ -174,8 +193,14 @@ def test_rolebinding_subject_is_the_service_account_from_a_stack_reference(monit
     def check(_):
         found = objects(monitor.mocks)
         binding = found["RoleBinding", "shop", "orders-prometheus-discovery"]
-        assert binding["subjects"] == [{"kind": "ServiceAccount", "namespace": "observability", "name": "prometheus-main"}]
-        assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "orders-prometheus-discovery"}
+        assert binding["subjects"] == [
+            {"kind": "ServiceAccount", "namespace": "observability", "name": "prometheus-main"}
+        ]
+        assert binding["roleRef"] == {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "Role",
+            "name": "orders-prometheus-discovery",
+        }
         assert grants(found["Role", "shop", "orders-prometheus-discovery"]) == ENDPOINTS_GRANTS
 
     return registered(app).apply(check)
@@ -191,12 +216,15 @@ def test_a_service_account_without_a_name_is_refused():
 @pulumi.runtime.test
 def test_every_discovered_namespace_gets_the_role(monitor, provider_opts):
     canary = AppSettings.model_validate(
-        {**ORDERS.model_dump(by_alias=True), "namespaceSelector": {"matchNames": ["shop", "shop-canary"]}})
+        {**ORDERS.model_dump(by_alias=True), "namespaceSelector": {"matchNames": ["shop", "shop-canary"]}}
+    )
     app = build(provider_opts, canary)
 
     def check(_):
         found = objects(monitor.mocks)
-        assert found["ServiceMonitor", "shop", "orders"]["spec"]["namespaceSelector"] == {"matchNames": ["shop", "shop-canary"]}
+        assert found["ServiceMonitor", "shop", "orders"]["spec"]["namespaceSelector"] == {
+            "matchNames": ["shop", "shop-canary"]
+        }
         rbac = {(kind, namespace) for kind, namespace, _ in found if kind != "ServiceMonitor"}
         assert rbac == {(kind, ns) for kind in ("Role", "RoleBinding") for ns in ("shop", "shop-canary")}
 
@@ -214,8 +242,11 @@ def test_apps_whose_name_and_namespace_join_alike_get_children_of_their_own(moni
         assert {role + "demo-app-a-b/c/role", role + "demo-app-a/b-c/role"} <= set(urns)
         assert len(set(urns)) == len(urns) == 6
         rbac = {key for key in objects(monitor.mocks) if key[0] != "ServiceMonitor"}
-        assert rbac == {(kind, namespace, f"{app}-prometheus-discovery")
-                        for kind in ("Role", "RoleBinding") for app, namespace in (("a-b", "c"), ("a", "b-c"))}
+        assert rbac == {
+            (kind, namespace, f"{app}-prometheus-discovery")
+            for kind in ("Role", "RoleBinding")
+            for app, namespace in (("a-b", "c"), ("a", "b-c"))
+        }
 
     return registered(first, second).apply(check)
 
@@ -249,15 +280,26 @@ def test_children_keep_the_names_they_had_as_aliases(monitor, provider_opts, mon
 @pulumi.runtime.test
 def test_children_wait_for_what_the_monitor_waits_for(monitor, provider_opts):
     namespace = k8s.core.v1.Namespace("shop", metadata={"name": "shop"}, opts=provider_opts)
-    waiting = build(pulumi.ResourceOptions.merge(provider_opts, pulumi.ResourceOptions(depends_on=[namespace])))
+    waiting = build(
+        pulumi.ResourceOptions.merge(provider_opts, pulumi.ResourceOptions(depends_on=[namespace]))
+    )
     free = build(provider_opts, HELLO)
 
     def check(_):
         deps = monitor.dependencies
-        for resource in ("demo-app-orders/servicemonitor", "demo-app-orders/shop/role", "demo-app-orders/shop/rolebinding"):
+        for resource in (
+            "demo-app-orders/servicemonitor",
+            "demo-app-orders/shop/role",
+            "demo-app-orders/shop/rolebinding",
+        ):
             kind = next(t for t, n in deps if n == resource)
             assert any(urn.endswith("::shop") for urn in deps[kind, resource]), resource
-        assert not any(urn.endswith("::shop") for urn in deps["kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "demo-app-hello-pks/servicemonitor"])
+        assert not any(
+            urn.endswith("::shop")
+            for urn in deps[
+                "kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "demo-app-hello-pks/servicemonitor"
+            ]
+        )
 
     return registered(waiting, free).apply(check)
 
@@ -265,7 +307,10 @@ def test_children_wait_for_what_the_monitor_waits_for(monitor, provider_opts):
 @pulumi.runtime.test
 def test_demo_app_validates_and_fits_its_monitor(monitor, provider_opts, schemas):
     demo = DemoApp("demo-demo-app", DemoAppArgs(), opts=provider_opts)
-    app = build(pulumi.ResourceOptions.merge(provider_opts, pulumi.ResourceOptions(depends_on=[demo.namespace])), HELLO)
+    app = build(
+        pulumi.ResourceOptions.merge(provider_opts, pulumi.ResourceOptions(depends_on=[demo.namespace])),
+        HELLO,
+    )
 
     def check(_):
         found = objects(monitor.mocks)
@@ -273,8 +318,13 @@ def test_demo_app_validates_and_fits_its_monitor(monitor, provider_opts, schemas
         deployment = found["Deployment", "hello", "hello-pks"]
         service = found["Service", "hello", "hello-pks"]
         service_monitor = found["ServiceMonitor", "hello", "hello-pks"]
-        for obj in (namespace, deployment, service, found["Role", "hello", "hello-pks-prometheus-discovery"],
-                    found["RoleBinding", "hello", "hello-pks-prometheus-discovery"]):
+        for obj in (
+            namespace,
+            deployment,
+            service,
+            found["Role", "hello", "hello-pks-prometheus-discovery"],
+            found["RoleBinding", "hello", "hello-pks-prometheus-discovery"],
+        ):
             assert validate_core(obj) == [], obj["kind"]
         assert validate_custom(service_monitor, schemas) == []
 
@@ -285,23 +335,40 @@ def test_demo_app_validates_and_fits_its_monitor(monitor, provider_opts, schemas
         # name -> a Service port, its targetPort -> the container port, Service selector -> pods.
         endpoint = service_monitor["spec"]["endpoints"][0]
         assert endpoint["path"] == "/actuator/prometheus" and endpoint["interval"] == "30s"
-        assert service_monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+        assert (
+            service_monitor["spec"]["selector"]["matchLabels"].items()
+            <= service["metadata"]["labels"].items()
+        )
         port = next(p for p in service["spec"]["ports"] if p["name"] == endpoint["port"])
         assert port["targetPort"] in {p["name"] for p in container["ports"]}
-        assert service["spec"]["selector"].items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
+        assert (
+            service["spec"]["selector"].items()
+            <= deployment["spec"]["template"]["metadata"]["labels"].items()
+        )
         # Everything in the namespace waits for it; so does the monitor handed demo.namespace.
-        for resource in ("demo-demo-app-deployment", "demo-demo-app-service", "demo-app-hello-pks/hello/role"):
+        for resource in (
+            "demo-demo-app-deployment",
+            "demo-demo-app-service",
+            "demo-app-hello-pks/hello/role",
+        ):
             kind = next(t for t, n in monitor.dependencies if n == resource)
-            assert any(urn.endswith("::demo-demo-app-namespace") for urn in monitor.dependencies[kind, resource])
+            assert any(
+                urn.endswith("::demo-demo-app-namespace") for urn in monitor.dependencies[kind, resource]
+            )
 
     return registered(demo.namespace, demo.deployment, demo.service, app).apply(check)
 
 
+@pytest.mark.slow
 @pulumi.runtime.test
 def test_200_apps_build(monitor, provider_opts):
     apps = [
-        build(provider_opts, AppSettings(name=f"app-{i:03d}", namespace=f"team-{i % 20}",
-                                         selector={"app": f"app-{i:03d}"}, port="http"))
+        build(
+            provider_opts,
+            AppSettings(
+                name=f"app-{i:03d}", namespace=f"team-{i % 20}", selector={"app": f"app-{i:03d}"}, port="http"
+            ),
+        )
         for i in range(200)
     ]
 

@@ -1,18 +1,21 @@
 """MonitoringStack under the mock engine (preview=False): what reaches each resource."""
+
 from __future__ import annotations
 
 import pulumi
 import pulumi_kubernetes as k8s
-
+import pytest
 import yaml
 from pulumi.runtime import rpc
-from pydantic import SecretStr
 
 from pks_monitoring.components.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from pks_monitoring.offline.render import plain
 from pks_monitoring.parts.part import StackInputs
 from pks_monitoring.settings import Settings
 from tests.helpers.settings import BASE
+
+# Whole-program runs, renders or real tools: left out of `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
 
 
 def build(kube_prometheus, config: dict | None = None):
@@ -21,7 +24,8 @@ def build(kube_prometheus, config: dict | None = None):
     for key, value in (config or {}).items():
         raw[f"pks-monitoring:{key}"] = value
     raw["pks-monitoring:kubePrometheus"] = {
-        **raw["pks-monitoring:kubePrometheus"], "manifests": str(kube_prometheus.root),
+        **raw["pks-monitoring:kubePrometheus"],
+        "manifests": str(kube_prometheus.root),
         **(config or {}).get("kubePrometheus", {}),
     }
     args = MonitoringStackArgs.prepare(StackInputs(Settings.from_raw(raw), kube_prometheus))
@@ -37,7 +41,9 @@ def registered(stack: MonitoringStack) -> pulumi.Output:
 
 
 def objects(mocks) -> dict[tuple[str, str], dict]:
-    return {(r.inputs["kind"], r.inputs["metadata"]["name"]): plain(r.inputs) for r in mocks.kubernetes_objects()}
+    return {
+        (r.inputs["kind"], r.inputs["metadata"]["name"]): plain(r.inputs) for r in mocks.kubernetes_objects()
+    }
 
 
 @pulumi.runtime.test
@@ -48,16 +54,28 @@ def test_replicas_and_node_exporter(monitor, kube_prometheus):
         found = objects(monitor.mocks)
         assert found["Prometheus", "k8s"]["spec"]["replicas"] == 2
         assert found["Alertmanager", "main"]["spec"]["replicas"] == 3
-        node_exporter = {k for k, o in found.items() if o["metadata"].get("labels", {}).get("app.kubernetes.io/name") == "node-exporter"}
+        node_exporter = {
+            k
+            for k, o in found.items()
+            if o["metadata"].get("labels", {}).get("app.kubernetes.io/name") == "node-exporter"
+        }
         assert node_exporter == {("PrometheusRule", "node-exporter-rules")}
         # Everything else upstream ships is there (but the PKS platform patch's drops), plus the
         # namespace, the CRDs and the additional scrape configs.
         upstream = {(o["kind"], o["metadata"]["name"]) for o in kube_prometheus.objects}
         dropped = {k for k in upstream if k[1] == "node-exporter"} | {
-            ("ServiceMonitor", "kube-scheduler"), ("ServiceMonitor", "kube-controller-manager")}
-        ours = {("Namespace", "monitoring"), ("Secret", "additional-scrape-configs"),
-                ("PersistentVolumeClaim", "grafana-storage"), ("Secret", "grafana-admin")}
-        assert set(found) - ours - {k for k in found if k[0] == "CustomResourceDefinition"} == upstream - dropped
+            ("ServiceMonitor", "kube-scheduler"),
+            ("ServiceMonitor", "kube-controller-manager"),
+        }
+        ours = {
+            ("Namespace", "monitoring"),
+            ("Secret", "additional-scrape-configs"),
+            ("PersistentVolumeClaim", "grafana-storage"),
+            ("Secret", "grafana-admin"),
+        }
+        assert (
+            set(found) - ours - {k for k in found if k[0] == "CustomResourceDefinition"} == upstream - dropped
+        )
         assert len([k for k in found if k[0] == "CustomResourceDefinition"]) == len(kube_prometheus.crd_files)
 
     return registered(stack).apply(check)
@@ -70,7 +88,10 @@ def test_every_object_goes_through_the_stack_provider_and_waits_for_setup(monito
     def check(_):
         kube = monitor.mocks.kubernetes_objects()
         assert kube and all(r.provider and "::test-k8s::" in r.provider for r in kube)
-        setup = {"kubernetes:core/v1:Namespace", "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"}
+        setup = {
+            "kubernetes:core/v1:Namespace",
+            "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
+        }
         # Upstream's objects (named by the ConfigGroup after their namespace/name) wait for the
         # namespace, the CRDs and Grafana's admin Secret; the stack's own objects ("demo-...")
         # for the namespace.
@@ -94,22 +115,32 @@ def test_outputs_point_at_the_upstream_services(monitor, kube_prometheus):
     def check(values):
         url, port_forward, account = values
         assert url == "http://prometheus-k8s.observability.svc:9090"
-        assert port_forward["grafana"] == "kubectl --context demo -n observability port-forward svc/grafana 3000"
+        assert (
+            port_forward["grafana"] == "kubectl --context demo -n observability port-forward svc/grafana 3000"
+        )
         assert account == {"namespace": "observability", "name": "prometheus-k8s"}
 
-    return pulumi.Output.all(stack.prometheus_url, stack.port_forward, stack.prometheus_service_account).apply(check)
+    return pulumi.Output.all(
+        stack.prometheus_url, stack.port_forward, stack.prometheus_service_account
+    ).apply(check)
 
 
 @pulumi.runtime.test
 def test_scrape_wiring_and_platform_patch(monitor, kube_prometheus):
-    node = {"port": 9101, "staticTargets": [{"name": "pks-api", "address": "10.0.0.5"}],
-            "fileSdFiles": ["/etc/prometheus/file_sd/bosh-vms.json"]}
+    node = {
+        "port": 9101,
+        "staticTargets": [{"name": "pks-api", "address": "10.0.0.5"}],
+        "fileSdFiles": ["/etc/prometheus/file_sd/bosh-vms.json"],
+    }
     stack = build(kube_prometheus, {"nodeExporter": node})
 
     def check(_):
         found = objects(monitor.mocks)
-        secret = next(r for r in monitor.mocks.kubernetes_objects()
-                      if r.inputs["kind"] == "Secret" and r.inputs["metadata"]["name"] == "additional-scrape-configs")
+        secret = next(
+            r
+            for r in monitor.mocks.kubernetes_objects()
+            if r.inputs["kind"] == "Secret" and r.inputs["metadata"]["name"] == "additional-scrape-configs"
+        )
         # Secret data stays a Pulumi secret; unwrapped here to check what Prometheus will read.
         string_data = rpc.unwrap_rpc_secret(secret.inputs["stringData"])
         jobs = yaml.safe_load(string_data["prometheus-additional.yaml"])
@@ -121,8 +152,12 @@ def test_scrape_wiring_and_platform_patch(monitor, kube_prometheus):
                 "job_name": "node-exporter",
                 "kubernetes_sd_configs": [{"role": "node"}],
                 "relabel_configs": [
-                    {"source_labels": ["__meta_kubernetes_node_address_InternalIP"], "regex": "(.+)",
-                     "replacement": "${1}:9101", "target_label": "__address__"},
+                    {
+                        "source_labels": ["__meta_kubernetes_node_address_InternalIP"],
+                        "regex": "(.+)",
+                        "replacement": "${1}:9101",
+                        "target_label": "__address__",
+                    },
                     {"source_labels": ["__meta_kubernetes_node_name"], "target_label": "instance"},
                 ],
             },
@@ -138,8 +173,12 @@ def test_scrape_wiring_and_platform_patch(monitor, kube_prometheus):
             },
         ]
         assert found["Prometheus", "k8s"]["spec"]["additionalScrapeConfigs"] == {
-            "name": "additional-scrape-configs", "key": "prometheus-additional.yaml"}
-        assert {"apiGroups": [""], "resources": ["nodes"], "verbs": ["list", "watch"]} in found["ClusterRole", "prometheus-k8s"]["rules"]
+            "name": "additional-scrape-configs",
+            "key": "prometheus-additional.yaml",
+        }
+        assert {"apiGroups": [""], "resources": ["nodes"], "verbs": ["list", "watch"]} in found[
+            "ClusterRole", "prometheus-k8s"
+        ]["rules"]
         assert ("ServiceMonitor", "kube-scheduler") not in found and ("ServiceMonitor", "kubelet") in found
 
     return registered(stack).apply(check)
@@ -151,6 +190,9 @@ def test_upstream_platform_keeps_control_plane_monitors(monitor, kube_prometheus
 
     def check(_):
         found = objects(monitor.mocks)
-        assert ("ServiceMonitor", "kube-scheduler") in found and ("ServiceMonitor", "kube-controller-manager") in found
+        assert ("ServiceMonitor", "kube-scheduler") in found and (
+            "ServiceMonitor",
+            "kube-controller-manager",
+        ) in found
 
     return registered(stack).apply(check)

@@ -1,6 +1,7 @@
 """NodeExporterAddon: the runtime config as data, and its commands executed against a stand-in
 `bosh` (and `tkgi`) exactly as pulumi_command would run them: the recorded interpreter, the
 recorded command string, the recorded environment and stdin."""
+
 from __future__ import annotations
 
 import hashlib
@@ -16,11 +17,19 @@ import pytest
 import yaml
 from pulumi.runtime import rpc
 
-from pks_monitoring.components.node_exporter_addon import APPLY, DELETE, ROLLOUT, NodeExporterAddon, NodeExporterAddonArgs, render, runtime_config
+from pks_monitoring.components.node_exporter_addon import (
+    APPLY,
+    DELETE,
+    ROLLOUT,
+    NodeExporterAddon,
+    NodeExporterAddonArgs,
+    render,
+    runtime_config,
+)
+from pks_monitoring.offline.mock_engine import Recorder, RecordingMonitor, reveal
 from pks_monitoring.settings import PROJECT, Settings
 from pks_monitoring.settings.node_exporter import AddonSettings
 from tests.helpers.settings import BASE
-from pks_monitoring.offline.mock_engine import Recorder, RecordingMonitor, reveal
 
 FAKE_CLI = Path(__file__).resolve().parent.parent / "fixtures" / "fake_cli.py"
 COMMAND = "command:local:Command"
@@ -45,12 +54,12 @@ def addon_settings(**raw) -> AddonSettings:
     return AddonSettings.model_validate({"enabled": True, "bosh": BOSH, **raw})
 
 
-def make_args(addon: AddonSettings | None = None, **overrides) -> NodeExporterAddonArgs:
+def make_args(addon: AddonSettings | None = None, port: int = PORT, **overrides) -> NodeExporterAddonArgs:
     addon = addon or addon_settings()
     args = dict(
         cluster="demo",
         config_name=addon.config_name,
-        runtime_config=runtime_config(addon, PORT),
+        runtime_config=runtime_config(addon, port),
         bosh_environment=CREDENTIALS["BOSH_ENVIRONMENT"],
         bosh_client=CREDENTIALS["BOSH_CLIENT"],
         bosh_client_secret=CREDENTIALS["BOSH_CLIENT_SECRET"],
@@ -84,7 +93,6 @@ def engine() -> CapturingMonitor:
     recording = CapturingMonitor(Recorder())
     pulumi.runtime.set_mocks(recording.mocks, project=PROJECT, stack="test", preview=False, monitor=recording)
     return recording
-
 
 
 def commands(engine: CapturingMonitor) -> dict[str, dict]:
@@ -138,7 +146,7 @@ class FakeCli:
             check=True,
             cwd=self.workdir,
         )
-        return self.calls()[len(before):]
+        return self.calls()[len(before) :]
 
     def calls(self) -> list[dict]:
         if not self.log.exists():
@@ -167,7 +175,11 @@ def test_runtime_config_defaults():
     assert len(config["addons"]) == 1
     addon = config["addons"][0]
     assert addon["jobs"] == [
-        {"name": "node_exporter", "release": "node-exporter", "properties": {"node_exporter": {"web": {"port": 9100}}}}
+        {
+            "name": "node_exporter",
+            "release": "node-exporter",
+            "properties": {"node_exporter": {"web": {"port": 9100}}},
+        }
     ]
     assert addon["include"] == {"stemcell": [{"os": "ubuntu-xenial"}, {"os": "ubuntu-jammy"}]}
     assert "exclude" not in addon
@@ -184,7 +196,10 @@ def test_runtime_config_from_settings():
     )
     config = runtime_config(addon, 9110)
     assert config["releases"][0] == {
-        "name": "node-exporter", "version": "5.10", "url": "https://example.test/ne-5.10.tgz", "sha1": "sha256:" + "ab" * 32
+        "name": "node-exporter",
+        "version": "5.10",
+        "url": "https://example.test/ne-5.10.tgz",
+        "sha1": "sha256:" + "ab" * 32,
     }
     (entry,) = config["addons"]
     assert entry["jobs"][0]["properties"] == {
@@ -193,19 +208,26 @@ def test_runtime_config_from_settings():
             "collector": {"systemd": {"enabled": True}, "wifi": {"enabled": False}},
         }
     }
-    assert entry["include"] == {"stemcell": [{"os": "ubuntu-jammy"}], "deployments": ["service-instance_0a1b"]}
+    assert entry["include"] == {
+        "stemcell": [{"os": "ubuntu-jammy"}],
+        "deployments": ["service-instance_0a1b"],
+    }
     assert entry["exclude"] == {"deployments": ["harbor-container-registry"]}
     # A list of collectors enables them.
     listed = runtime_config(addon_settings(collectors=["ntp", "systemd"]), PORT)
     assert listed["addons"][0]["jobs"][0]["properties"]["node_exporter"]["collector"] == {
-        "ntp": {"enabled": True}, "systemd": {"enabled": True}
+        "ntp": {"enabled": True},
+        "systemd": {"enabled": True},
     }
 
 
 @pytest.mark.parametrize(
     "raw",
-    [{}, {"release": {"version": "5.10", "url": "https://x.test/ne-5.10.tgz", "sha1": "0" * 40}},
-     {"collectors": {"cpu": False}, "excludeDeployments": ["a", "b"]}],
+    [
+        {},
+        {"release": {"version": "5.10", "url": "https://x.test/ne-5.10.tgz", "sha1": "0" * 40}},
+        {"collectors": {"cpu": False}, "excludeDeployments": ["a", "b"]},
+    ],
 )
 def test_runtime_config_round_trips_through_yaml(raw):
     config = runtime_config(addon_settings(**raw), PORT)
@@ -254,8 +276,13 @@ def test_config_values_cannot_change_the_command_that_runs(engine, fake_cli, tmp
     hostile_config["addons"][0]["jobs"][0]["properties"]["node_exporter"]["web"]["telemetry_path"] = hostile
     bad = NodeExporterAddon(
         "bad",
-        make_args(cluster=hostile, config_name=hostile, runtime_config=hostile_config,
-                  delete_on_destroy=True, rollout=True),
+        make_args(
+            cluster=hostile,
+            config_name=hostile,
+            runtime_config=hostile_config,
+            delete_on_destroy=True,
+            rollout=True,
+        ),
     )
     good = NodeExporterAddon("good", make_args(delete_on_destroy=True, rollout=True))
 
@@ -272,7 +299,10 @@ def test_config_values_cannot_change_the_command_that_runs(engine, fake_cli, tmp
         (call,) = fake_cli.run(found["bad-runtime-config"], "delete")
         assert call["argv"] == ["-n", "delete-config", "--type=runtime", f"--name={hostile}"]
         (call,) = fake_cli.run(found["bad-rollout"], "create")
-        assert (call["program"], call["argv"]) == ("tkgi", ["upgrade-cluster", hostile, "--non-interactive", "--wait"])
+        assert (call["program"], call["argv"]) == (
+            "tkgi",
+            ["upgrade-cluster", hostile, "--non-interactive", "--wait"],
+        )
         assert not pwned.exists()
         assert {c["program"] for c in fake_cli.calls()} == {"bosh", "tkgi"}
 
@@ -289,7 +319,9 @@ def test_secrets_only_in_the_environment(engine, fake_cli):
         inputs = found["demo-runtime-config"]
         # The environment reaches the engine as a secret (so state and diffs keep it encrypted).
         assert rpc.is_rpc_secret(inputs["environment"])
-        assert {k: v for k, v in reveal(inputs["environment"]).items() if k.startswith("BOSH_")} == CREDENTIALS
+        assert {
+            k: v for k, v in reveal(inputs["environment"]).items() if k.startswith("BOSH_")
+        } == CREDENTIALS
         for name, command_inputs in found.items():
             shown = {k: v for k, v in command_inputs.items() if k != "environment"}
             assert not any(rpc.is_rpc_secret(v) for v in shown.values())
@@ -322,11 +354,15 @@ def test_unchanged_settings_change_no_input_and_an_edit_is_an_update(engine):
     built = {
         "one": NodeExporterAddon("one", make_args(base)),
         "same": NodeExporterAddon("same", make_args(addon_settings())),
-        "port": NodeExporterAddon("port", make_args(addon_settings(port=9200))),
+        "port": NodeExporterAddon("port", make_args(addon_settings(), port=9200)),
         "collectors": NodeExporterAddon("collectors", make_args(addon_settings(collectors={"wifi": False}))),
         "release": NodeExporterAddon(
             "release",
-            make_args(addon_settings(release={"version": "5.9.0", "url": "https://x.test/5.9.0.tgz", "sha1": "1" * 40})),
+            make_args(
+                addon_settings(
+                    release={"version": "5.9.0", "url": "https://x.test/5.9.0.tgz", "sha1": "1" * 40}
+                )
+            ),
         ),
         "deleting": NodeExporterAddon("deleting", make_args(addon_settings(deleteOnDestroy=True))),
         "renamed": NodeExporterAddon("renamed", make_args(addon_settings(configName="node-exporter-v2"))),
@@ -358,12 +394,12 @@ def test_unchanged_settings_change_no_input_and_an_edit_is_an_update(engine):
 # --- 3. the component under the mock engine -------------------------------------------------------
 
 
-def settings_with(manifests_dir, **addon) -> Settings:
+def settings_with(manifests_dir, port: int = PORT, **addon) -> Settings:
     return Settings.from_raw(
         {
             **BASE,
             "pks-monitoring:kubePrometheus": {"manifests": str(manifests_dir)},
-            "pks-monitoring:nodeExporter": {"addon": {"enabled": True, "bosh": BOSH, **addon}},
+            "pks-monitoring:nodeExporter": {"port": port, "addon": {"enabled": True, "bosh": BOSH, **addon}},
         }
     )
 
@@ -384,18 +420,29 @@ def test_component_from_settings(engine, manifests_dir):
         urn, command_urn, name, text, digest, rollout = values
         assert urn.endswith("pks-monitoring:index:NodeExporterAddon::demo")
         # The child is named after the component and parented to it.
-        assert "pks-monitoring:index:NodeExporterAddon$command:local:Command::demo-runtime-config" in command_urn
+        assert (
+            "pks-monitoring:index:NodeExporterAddon$command:local:Command::demo-runtime-config" in command_urn
+        )
         assert [r.name for r in engine.mocks.resources if r.type == COMMAND] == ["demo-runtime-config"]
         assert name == "node-exporter"
-        assert yaml.safe_load(text) == runtime_config(settings.node_exporter.addon, settings.node_exporter.port)
+        assert yaml.safe_load(text) == runtime_config(
+            settings.node_exporter.addon, settings.node_exporter.port
+        )
         assert digest == hashlib.sha256(text.encode()).hexdigest()
         assert rollout == "tkgi upgrade-cluster demo --non-interactive --wait"
         assert addon.rollout is None  # opt-in: without it the stack only outputs the command
-        assert reveal(commands(engine)["demo-runtime-config"]["environment"])["BOSH_CA_CERT"] == CREDENTIALS["BOSH_CA_CERT"]
+        assert (
+            reveal(commands(engine)["demo-runtime-config"]["environment"])["BOSH_CA_CERT"]
+            == CREDENTIALS["BOSH_CA_CERT"]
+        )
 
     return pulumi.Output.all(
-        addon.urn, addon.command.urn, addon.config_name, addon.runtime_config,
-        addon.runtime_config_sha256, addon.rollout_command,
+        addon.urn,
+        addon.command.urn,
+        addon.config_name,
+        addon.runtime_config,
+        addon.runtime_config_sha256,
+        addon.rollout_command,
     ).apply(check)
 
 

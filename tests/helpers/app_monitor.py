@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pks_monitoring.offline.render import plain
 
+READ = {"get", "list", "watch"}
+
 
 def objects(mocks) -> dict[tuple[str, str, str], dict]:
     """(kind, namespace, name) -> the object as the API server gets it."""
@@ -34,6 +36,3 @@ ENDPOINT_SLICE_GRANTS = needed("discovery.k8s.io", "endpointslices")
 
 
 ENDPOINTS_GRANTS = needed("", "endpoints")
-
-
-READ = {"get", "list", "watch"}

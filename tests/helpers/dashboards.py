@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
@@ -15,11 +16,14 @@ from pks_monitoring.dashboards import Dashboard
 from tests.helpers.micrometer import APP
 from tests.helpers.prometheus_tools import PrometheusAPI, require, run_tool
 
-
 # Grafana's built-in variables, as Grafana would fill them in for a 1 h dashboard at 1 s scrapes.
 BUILT_INS = {
-    "__rate_interval": "30s", "__interval": "15s", "__interval_ms": "15000",
-    "__range": "1h", "__range_s": "3600", "__range_ms": "3600000",
+    "__rate_interval": "30s",
+    "__interval": "15s",
+    "__interval_ms": "15000",
+    "__range": "1h",
+    "__range_s": "3600",
+    "__range_ms": "3600000",
 }
 
 
@@ -47,20 +51,26 @@ def variable_queries(dashboard: Dashboard) -> dict[str, tuple[str, str]]:
         query = variable["query"]
         query = query["query"] if isinstance(query, dict) else query
         match = _LABEL_VALUES.match(query)
-        assert match, f"{dashboard.file_name}: variable {variable['name']}: {query!r} is not label_values(...)"
+        assert match, (
+            f"{dashboard.file_name}: variable {variable['name']}: {query!r} is not label_values(...)"
+        )
         selector = match["selector"] or f'{{{match["label"]}!=""}}'
         uid = re.sub(r"\W", "_", dashboard.uid)
         found[f"dashboard:{uid}:variable_{variable['name']}"] = (
-            variable["name"], f"group by ({match['label']}) ({selector})")
+            variable["name"],
+            f"group by ({match['label']}) ({selector})",
+        )
     return found
 
 
 def substitute(expr: str, variables: dict[str, str]) -> str:
     """`expr` with every Grafana variable ($x, ${x}, ${x:fmt}, [[x]]) replaced; an unknown one fails."""
+
     def value(match: re.Match) -> str:
         name = next(group for group in match.groups() if group)
         assert name in variables, f"unknown template variable ${name} in {expr!r}"
         return variables[name]
+
     return _VARIABLE.sub(value, expr)
 
 
@@ -74,7 +84,9 @@ def every_query(dashboards: list[Dashboard]) -> dict[str, str]:
 
 def check_rules(path: Path, queries: dict[str, str]):
     rules = [{"record": name, "expr": expr} for name, expr in queries.items()]
-    path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard-queries", "rules": rules}]}, sort_keys=False))
+    path.write_text(
+        yaml.safe_dump({"groups": [{"name": "dashboard-queries", "rules": rules}]}, sort_keys=False)
+    )
     return run_tool([require("promtool"), "check", "rules", str(path)])
 
 
@@ -84,14 +96,20 @@ SOMEWHERE = {**BUILT_INS, **APP, "instance": "10.0.0.7:8080", "datasource": "pro
 def filter_problems(expr: str) -> list[str]:
     """What keeps `expr` from being limited to the selected namespace, job and instances: a
     selector without all three matchers, or a metric named without a selector."""
-    problems = [f"{metric}{{{matchers}}} lacks {f}" for metric, matchers in
-                re.findall(r"([a-zA-Z_:][a-zA-Z0-9_:]*)?\{([^}]*)\}", expr)
-                for f in FILTERS if f not in matchers]
+    problems = [
+        f"{metric}{{{matchers}}} lacks {f}"
+        for metric, matchers in re.findall(r"([a-zA-Z_:][a-zA-Z0-9_:]*)?\{([^}]*)\}", expr)
+        for f in FILTERS
+        if f not in matchers
+    ]
     bare = re.sub(r'"(?:\\.|[^"\\])*"', '""', expr)  # strings
     bare = re.sub(r"\{[^}]*\}|\[[^\]]*\]", "{}", bare)  # matchers, ranges
     bare = re.sub(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", "", bare)
-    problems += [f"{m[1]} has no selector" for m in re.finditer(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\b(?!\s*[({])", bare)
-                 if m[1] not in _KEYWORDS]
+    problems += [
+        f"{m[1]} has no selector"
+        for m in re.finditer(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\b(?!\s*[({])", bare)
+        if m[1] not in _KEYWORDS
+    ]
     return problems
 
 
@@ -113,5 +131,18 @@ _LABEL_VALUES = re.compile(r"^label_values\(\s*(?:(?P<selector>.+?)\s*,\s*)?(?P<
 _VARIABLE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]")
 
 
-_KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or",
-             "unless", "offset", "inf", "nan"}
+_KEYWORDS = {
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "bool",
+    "and",
+    "or",
+    "unless",
+    "offset",
+    "inf",
+    "nan",
+}

@@ -4,7 +4,6 @@ Prometheus scraping it, as a ServiceMonitor's job would label it."""
 from __future__ import annotations
 
 import itertools
-import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -14,7 +13,6 @@ import pytest
 import yaml
 
 from tests.helpers.prometheus_tools import LOOPBACK, PrometheusAPI, start_prometheus
-
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "micrometer_metrics.txt"
 
@@ -81,17 +79,22 @@ def app_prometheus(request, tmp_path_factory, spring_boot_app) -> PrometheusAPI:
     root = tmp_path_factory.mktemp("prometheus")
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "scrape_configs": [{
-            "job_name": APP["job"],
-            "metrics_path": METRICS_PATH,
-            "static_configs": [{"targets": [spring_boot_app], "labels": {"namespace": APP["namespace"]}}],
-        }],
+        "scrape_configs": [
+            {
+                "job_name": APP["job"],
+                "metrics_path": METRICS_PATH,
+                "static_configs": [{"targets": [spring_boot_app], "labels": {"namespace": APP["namespace"]}}],
+            }
+        ],
     }
     (root / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     api = start_prometheus(root / "prometheus.yml", root, request)
     # Prometheus applies new targets after ~5 s; rate() needs two scrapes of the target.
-    api.poll(lambda: api.vector(f'rate(jvm_gc_memory_allocated_bytes_total{{job="{APP["job"]}"}}[30s]) > 0'),
-             "two scrapes of the stand-in", timeout=25)
+    api.poll(
+        lambda: api.vector(f'rate(jvm_gc_memory_allocated_bytes_total{{job="{APP["job"]}"}}[30s]) > 0'),
+        "two scrapes of the stand-in",
+        timeout=25,
+    )
     return api
 
 

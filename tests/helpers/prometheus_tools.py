@@ -8,6 +8,7 @@
 - `wait_until(...)`: bounded polling, no fixed sleeps.
 - `get_json(...)` / `PrometheusAPI`: the few HTTP API calls the tests need.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,9 +20,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -60,8 +62,7 @@ def require(tool: str) -> str:
         return path
     names = " or ".join(TOOL_NAMES.get(tool, (tool,)))
     if in_ci():
-        pytest.fail(f"{names} not found on PATH; CI is set, so this test must not be skipped",
-                    pytrace=False)
+        pytest.fail(f"{names} not found on PATH; CI is set, so this test must not be skipped", pytrace=False)
     pytest.skip(f"{names} not installed (this test is never skipped when CI is set)")
 
 
@@ -120,8 +121,12 @@ def start(name: str, args: Sequence[str], log_path: Path, cwd: Path | None = Non
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:
         popen = subprocess.Popen(
-            list(args), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            cwd=cwd, close_fds=True,
+            list(args),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            close_fds=True,
         )
     return Process(name=name, args=list(args), log_path=log_path, popen=popen)
 
@@ -148,7 +153,7 @@ def wait_until(
             if result:
                 return result
             last = result
-        except Exception as error:  # noqa: BLE001 - a probe failing is "not ready yet"
+        except Exception as error:
             last = error
         if time.monotonic() >= deadline:
             logs = "".join(f"\n--- {p.name} log ---\n{p.log()}" for p in processes)
@@ -171,8 +176,9 @@ def get_json(url: str, timeout: float = 5) -> Any:
 
 def wait_http_ok(url: str, process: Process, timeout: float = 15) -> None:
     """Waits until `url` answers 200 (e.g. Prometheus' /-/ready, node_exporter's /metrics)."""
-    wait_until(lambda: get(url, timeout=2)[0] == 200, timeout, f"{process.name} at {url}",
-               processes=[process])
+    wait_until(
+        lambda: get(url, timeout=2)[0] == 200, timeout, f"{process.name} at {url}", processes=[process]
+    )
 
 
 @dataclass(frozen=True)
@@ -184,8 +190,9 @@ class PrometheusAPI:
 
     def poll(self, probe: Callable[[], T], what: str, timeout: float = 30) -> T:
         """`wait_until` that gives up at once if the Prometheus process has died."""
-        return wait_until(probe, timeout, what, interval=0.2,
-                          processes=[self.process] if self.process else [])
+        return wait_until(
+            probe, timeout, what, interval=0.2, processes=[self.process] if self.process else []
+        )
 
     def query(self, promql: str) -> dict[str, Any]:
         """The JSON answer of an instant query (also when the status is "error")."""
@@ -210,10 +217,17 @@ def start_prometheus(config: Path, root: Path, request) -> PrometheusAPI:
     when the requesting fixture's scope ends; returns once it is ready."""
     binary = require("prometheus")
     port = free_port()
-    process = start("prometheus", [
-        binary, f"--config.file={config}", f"--storage.tsdb.path={root / 'data'}",
-        f"--web.listen-address={LOOPBACK}:{port}",
-    ], root / "prometheus.log", cwd=root)
+    process = start(
+        "prometheus",
+        [
+            binary,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={root / 'data'}",
+            f"--web.listen-address={LOOPBACK}:{port}",
+        ],
+        root / "prometheus.log",
+        cwd=root,
+    )
     request.addfinalizer(process.stop)
     base = f"http://{LOOPBACK}:{port}"
     wait_http_ok(f"{base}/-/ready", process, timeout=20)

@@ -4,6 +4,7 @@ Core objects are checked with kubernetes-validate in strict mode (unknown fields
 `kubernetes-validate --strict`); custom resources against the `openAPIV3Schema` of the CRDs that
 kube-prometheus ships. Every function returns error strings: an empty list means valid.
 """
+
 from __future__ import annotations
 
 import copy
@@ -61,9 +62,7 @@ def _strict(schema: dict[str, Any]) -> dict[str, Any]:
     schema = copy.copy(schema)
     if "properties" in schema:
         schema["properties"] = {k: _strict(v) for k, v in schema["properties"].items()}
-        if "additionalProperties" not in schema and not schema.get(
-            "x-kubernetes-preserve-unknown-fields"
-        ):
+        if "additionalProperties" not in schema and not schema.get("x-kubernetes-preserve-unknown-fields"):
             schema["additionalProperties"] = False
     if isinstance(schema.get("items"), dict):
         schema["items"] = _strict(schema["items"])
@@ -121,7 +120,7 @@ def _drop_masked(value: Any) -> Any:
 
 
 def validate_render(out_dir: Path, manifests_dir: Path) -> list[str]:
-    """"<path under out_dir>: <error>" for every object of a render (pks_monitoring.offline.render) that fails.
+    """ "<path under out_dir>: <error>" for every object of a render (pks_monitoring.offline.render) that fails.
 
     Secret-masked fields are not validated (see _drop_masked).
     """

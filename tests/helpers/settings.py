@@ -6,7 +6,6 @@ import pytest
 
 from pks_monitoring.settings import Settings, SettingsError
 
-
 BASE = {
     "kubernetes:context": "demo",
     "pks-monitoring:cluster": "demo",

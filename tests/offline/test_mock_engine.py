@@ -1,4 +1,5 @@
 """The mock engine refuses what the Pulumi engine refuses: two resources with one URN."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The offline render's contract: files, determinism, --diff, exit codes, secrets."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,11 @@ import pulumi
 import pytest
 import yaml
 
-from pks_monitoring.settings import PROJECT_ROOT
 from pks_monitoring.offline.render import main
+from pks_monitoring.settings import PROJECT_ROOT
+
+# Whole-program runs, renders or real tools: left out of `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -39,9 +43,15 @@ def test_dev_render_layout_and_content(dev_render):
     assert read(dev_render, "k8s/monitoring/Prometheus_k8s.yaml")["spec"]["replicas"] == 1
     assert read(dev_render, "k8s/monitoring/Alertmanager_main.yaml")["spec"]["replicas"] == 1
     # A budget in front of one replica would block every node drain.
-    assert not [n for n in files if "PodDisruptionBudget_prometheus-k8s" in n or "PodDisruptionBudget_alertmanager-main" in n]
+    assert not [
+        n
+        for n in files
+        if "PodDisruptionBudget_prometheus-k8s" in n or "PodDisruptionBudget_alertmanager-main" in n
+    ]
     names = set(files)
-    assert not [n for n in names if n.endswith("_node-exporter.yaml")]  # DaemonSet, Service, ServiceMonitor...
+    assert not [
+        n for n in names if n.endswith("_node-exporter.yaml")
+    ]  # DaemonSet, Service, ServiceMonitor...
     rule = read(dev_render, "k8s/monitoring/PrometheusRule_node-exporter-rules.yaml")
     assert sum("alert" in r for g in rule["spec"]["groups"] for r in g["rules"]) == 26
     # Each file holds one object exactly as sent (JSON, which is also YAML), keys sorted.
@@ -60,7 +70,10 @@ def test_outputs_for_other_stacks(dev_render):
     assert outputs["alertmanagerUrl"] == "http://alertmanager-main.monitoring.svc:9093"
     assert outputs["grafanaUrl"] == "http://grafana.monitoring.svc:3000"
     assert outputs["prometheusServiceAccount"] == {"namespace": "monitoring", "name": "prometheus-k8s"}
-    assert outputs["portForward"]["prometheus"] == "kubectl --context demo -n monitoring port-forward svc/prometheus-k8s 9090"
+    assert (
+        outputs["portForward"]["prometheus"]
+        == "kubectl --context demo -n monitoring port-forward svc/prometheus-k8s 9090"
+    )
 
 
 def test_render_is_byte_identical_across_runs(dev_render, tmp_path):
@@ -70,7 +83,9 @@ def test_render_is_byte_identical_across_runs(dev_render, tmp_path):
     assert main(["--stack", "dev", "--out", str(tmp_path / "third"), "--diff", str(dev_render)]) == 0
 
 
-def test_replicas_change_shows_only_in_prometheus_and_its_disruption_budget(dev_render, write_stack, tmp_path, capsys):
+def test_replicas_change_shows_only_in_prometheus_and_its_disruption_budget(
+    dev_render, write_stack, tmp_path, capsys
+):
     stack = write_stack({"pks-monitoring:prometheus": {"replicas": 2}})
     out = tmp_path / "replicas"
     assert main(["--config", str(stack), "--out", str(out), "--diff", str(dev_render)]) == 1
@@ -85,20 +100,34 @@ def test_replicas_change_shows_only_in_prometheus_and_its_disruption_budget(dev_
 
 
 def test_namespace_change_shows_everywhere_and_only_as_the_namespace(dev_render, write_stack, tmp_path):
-    stack = write_stack({"pks-monitoring:kubePrometheus": {
-        "manifests": "../shared/kube-prometheus/v0.18.0/manifests", "namespace": "observability"}})
+    stack = write_stack(
+        {
+            "pks-monitoring:kubePrometheus": {
+                "manifests": "../shared/kube-prometheus/v0.18.0/manifests",
+                "namespace": "observability",
+            }
+        }
+    )
     out = tmp_path / "ns"
     assert main(["--config", str(stack), "--out", str(out)]) == 0
     renamed = tree(out)
-    assert json.loads(renamed["k8s/_cluster/Namespace_observability.yaml"])["metadata"]["name"] == "observability"
+    assert (
+        json.loads(renamed["k8s/_cluster/Namespace_observability.yaml"])["metadata"]["name"]
+        == "observability"
+    )
     # What still says "monitoring" outside the CRDs' prose is the operator's API group and an
     # upstream rule name (and our project's name in labels), not the namespace.
     text = b"".join(body for name, body in renamed.items() if "CustomResourceDefinition" not in name).decode()
     leftovers = set(re.findall(r"[\w.-]*monitoring[\w.-]*", text))
-    assert {w for w in leftovers if "monitoring.coreos.com" not in w} == {"kubernetes-monitoring-rules", "pks-monitoring"}
+    assert {w for w in leftovers if "monitoring.coreos.com" not in w} == {
+        "kubernetes-monitoring-rules",
+        "pks-monitoring",
+    }
     # Undo the rename: what is left must be the dev render, byte for byte.
-    undone = {name.replace("observability", "monitoring"): body.replace(b"observability", b"monitoring")
-              for name, body in renamed.items()}
+    undone = {
+        name.replace("observability", "monitoring"): body.replace(b"observability", b"monitoring")
+        for name, body in renamed.items()
+    }
     assert undone == tree(dev_render)
 
 
@@ -113,9 +142,15 @@ BAD_INPUTS = [
     ({"pks-monitoring:prometheus": {"replicas": "two"}}, "pks-monitoring:prometheus.replicas"),
     ({"pks-monitoring:alertmanager": 3}, "pks-monitoring:alertmanager"),
     ({"pks-monitoring:grafanna": {"x": 1}}, "pks-monitoring:grafanna"),
-    ({"pks-monitoring:kubePrometheus": {"manifests": "/nonexistent"}}, "pks-monitoring:kubePrometheus.manifests"),
+    (
+        {"pks-monitoring:kubePrometheus": {"manifests": "/nonexistent"}},
+        "pks-monitoring:kubePrometheus.manifests",
+    ),
     ({"pks-monitoring:kubePrometheus": {"manifests": "tests"}}, "pks-monitoring:kubePrometheus.manifests"),
-    ({"pks-monitoring:kubePrometheus": {"manifests": "x", "namespace": "-bad-"}}, "pks-monitoring:kubePrometheus.namespace"),
+    (
+        {"pks-monitoring:kubePrometheus": {"manifests": "x", "namespace": "-bad-"}},
+        "pks-monitoring:kubePrometheus.namespace",
+    ),
     ({"pks-monitoring:kubePrometheus": {"manifest": "x"}}, "pks-monitoring:kubePrometheus.manifest"),
     ({"pks-monitoring:cluster": None}, "pks-monitoring:cluster"),
     ({"kubernetes:context": None}, "kubernetes"),
@@ -149,8 +184,19 @@ def test_bad_input_under_the_engine_raises_run_error_before_any_resource(write_s
 def test_command_line_has_no_traceback(write_stack, tmp_path):
     stack = write_stack({"pks-monitoring:prometheus": {"replicas": "many"}})
     result = subprocess.run(
-        [sys.executable, "-m", "pks_monitoring.offline.render", "--config", str(stack), "--out", str(tmp_path / "o")],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        [
+            sys.executable,
+            "-m",
+            "pks_monitoring.offline.render",
+            "--config",
+            str(stack),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
     assert result.returncode == 2
     assert result.stderr.startswith("error: pks-monitoring:prometheus.replicas:")

@@ -1,5 +1,6 @@
-"""tools/render_diff.py, the PR workflow's render-diff job, run as the workflow runs it against
+"""pks_monitoring/offline/render_diff.py, the PR workflow's render-diff job, run as the workflow runs it against
 commits of a temporary copy of this repository."""
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pks_monitoring.settings import MANIFESTS_ENV, PROJECT_ROOT
 from pks_monitoring.offline.render_diff import MARKER, StackDiff, report
+from pks_monitoring.settings import MANIFESTS_ENV, PROJECT_ROOT
+
+# Whole-program runs, renders or real tools: left out of `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
 
 # Only git's own defaults: no user config (signing, hooks, templates) may change the commits.
 GIT_ENV = {
@@ -28,8 +32,11 @@ GIT_ENV = {
 
 def git(repo: Path, *args: str) -> str:
     result = subprocess.run(
-        ["git", "-C", str(repo), *args], env={**os.environ, **GIT_ENV},
-        capture_output=True, text=True, check=True,
+        ["git", "-C", str(repo), *args],
+        env={**os.environ, **GIT_ENV},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return result.stdout.strip()
 
@@ -75,8 +82,21 @@ def render_diff(repo_dir: Path, base: str, head: str, out: Path, manifests_dir: 
     # The temporary repository has no ../shared beside it: the release comes in absolute.
     env[MANIFESTS_ENV] = str(manifests_dir.resolve())
     return subprocess.run(
-        [sys.executable, "-m", "pks_monitoring.offline.render_diff", "--repo", str(repo_dir), base, head, str(out)],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pks_monitoring.offline.render_diff",
+            "--repo",
+            str(repo_dir),
+            base,
+            head,
+            str(out),
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -87,13 +107,18 @@ def section(markdown: str, stack: str) -> str:
 
 
 def changed_lines(diff_section: str) -> list[str]:
-    return [line for line in diff_section.splitlines()
-            if line[:1] in ("+", "-") and not line.startswith(("+++ ", "--- "))]
+    return [
+        line
+        for line in diff_section.splitlines()
+        if line[:1] in ("+", "-") and not line.startswith(("+++ ", "--- "))
+    ]
 
 
 def file_diff(diff_section: str, name: str) -> str:
     """The part of a stack's diff about one file."""
-    match = re.search(rf"^--- a/{re.escape(name)}\n(.*?)(?=^--- a/|^```)", diff_section, re.MULTILINE | re.DOTALL)
+    match = re.search(
+        rf"^--- a/{re.escape(name)}\n(.*?)(?=^--- a/|^```)", diff_section, re.MULTILINE | re.DOTALL
+    )
     assert match, f"no diff of {name} in:\n{diff_section}"
     return match.group(1)
 
@@ -108,7 +133,10 @@ def test_replicas_change_shows_only_in_dev_prometheus_and_its_budget(repo, manif
     assert "| dev | 2 files changed |" in markdown and "| prod-east | no changes |" in markdown
 
     dev = section(markdown, "dev")
-    prometheus, budget = "k8s/monitoring/Prometheus_k8s.yaml", "k8s/monitoring/PodDisruptionBudget_prometheus-k8s.yaml"
+    prometheus, budget = (
+        "k8s/monitoring/Prometheus_k8s.yaml",
+        "k8s/monitoring/PodDisruptionBudget_prometheus-k8s.yaml",
+    )
     assert f"2 files changed: `{budget}`, `{prometheus}`" in dev
     assert changed_lines(file_diff(dev, prometheus)) == ['-    "replicas": 1,', '+    "replicas": 2,']
     # Two replicas bring upstream's disruption budget back: a new file, every line added.
@@ -148,7 +176,10 @@ def test_unknown_revision_is_bad_input(repo, manifests_dir, tmp_path):
 def test_stack_added_or_removed_by_the_change():
     text = "--- a/outputs.json\n+++ b/outputs.json\n+{}\n"
     assert StackDiff("new", text, only_in="head").summary() == "new stack, 1 file changed"
-    assert StackDiff("old", text.replace("+{}", "-{}"), only_in="base").summary() == "stack removed, 1 file changed"
+    assert (
+        StackDiff("old", text.replace("+{}", "-{}"), only_in="base").summary()
+        == "stack removed, 1 file changed"
+    )
 
 
 def test_comment_leaves_out_the_largest_diffs_first():

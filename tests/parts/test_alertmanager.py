@@ -1,5 +1,6 @@
 """The Alertmanager config built from the upstream Secret and the alerting settings, proven with
 the real amtool: accepted for each receiver type, and alerts land where the settings route them."""
+
 from __future__ import annotations
 
 import copy
@@ -12,29 +13,62 @@ import pytest
 import yaml
 from pulumi.runtime import rpc
 
-from pks_monitoring.parts.alertmanager import render
-from pks_monitoring.upstream import ALERTMANAGER_CONFIG_KEY as CONFIG_KEY, ALERTMANAGER_SECRET as SECRET
-from pks_monitoring.parts.alertmanager import alertmanager_config, alertmanager_secret_text, configure_alertmanager, upstream_config
-from pks_monitoring.settings import SettingsError
-from pks_monitoring.settings.alertmanager import AlertingSettings
-from tests.helpers.prometheus_tools import require, run_tool
 from pks_monitoring.offline.render import plain
+from pks_monitoring.parts.alertmanager import (
+    alertmanager_config,
+    alertmanager_secret_text,
+    configure_alertmanager,
+    render,
+    upstream_config,
+)
+from pks_monitoring.settings import SettingsError
+from pks_monitoring.settings.alertmanager import AlertmanagerSettings
+from pks_monitoring.upstream import ALERTMANAGER_CONFIG_KEY as CONFIG_KEY
+from pks_monitoring.upstream import ALERTMANAGER_SECRET as SECRET
+from tests.helpers.prometheus_tools import require, run_tool
 
 # One receiver per type; every secret holds a marker that must never show in clear.
 RECEIVERS = {
-    "slack": {"name": "ops-slack", "type": "slack", "channel": "#alerts", "sendResolved": True,
-              "apiUrl": "https://hooks.slack.example/services/T0/B0/MARKER-slack"},
-    "webhook": {"name": "team-a-hook", "type": "webhook", "url": "https://hooks.example/alert?token=MARKER-webhook"},
-    "email": {"name": "mail", "type": "email", "to": "ops@example.com", "from": "alertmanager@example.com",
-              "smarthost": "smtp.example.com:587", "authUsername": "alertmanager",
-              "authPassword": "MARKER-smtp", "requireTls": True, "sendResolved": False},
+    "slack": {
+        "name": "ops-slack",
+        "type": "slack",
+        "channel": "#alerts",
+        "sendResolved": True,
+        "apiUrl": "https://hooks.slack.example/services/T0/B0/MARKER-slack",
+    },
+    "webhook": {
+        "name": "team-a-hook",
+        "type": "webhook",
+        "url": "https://hooks.example/alert?token=MARKER-webhook",
+    },
+    "email": {
+        "name": "mail",
+        "type": "email",
+        "to": "ops@example.com",
+        "from": "alertmanager@example.com",
+        "smarthost": "smtp.example.com:587",
+        "authUsername": "alertmanager",
+        "authPassword": "MARKER-smtp",
+        "requireTls": True,
+        "sendResolved": False,
+    },
     "pagerduty": {"name": "oncall", "type": "pagerduty", "routingKey": "MARKER-pagerduty-v2"},
     "pagerduty-v1": {"name": "legacy-pager", "type": "pagerduty", "serviceKey": "MARKER-pagerduty-v1"},
 }
 # Where each type's secret lands in Alertmanager's config.
-SECRET_FIELDS = {"slack": "api_url", "webhook": "url", "email": "auth_password",
-                 "pagerduty": "routing_key", "pagerduty-v1": "service_key"}
-MARKERS = [r[k] for r in RECEIVERS.values() for k in ("apiUrl", "url", "authPassword", "routingKey", "serviceKey") if k in r]
+SECRET_FIELDS = {
+    "slack": "api_url",
+    "webhook": "url",
+    "email": "auth_password",
+    "pagerduty": "routing_key",
+    "pagerduty-v1": "service_key",
+}
+MARKERS = [
+    r[k]
+    for r in RECEIVERS.values()
+    for k in ("apiUrl", "url", "authPassword", "routingKey", "serviceKey")
+    if k in r
+]
 
 ROUTED = {
     "receivers": list(RECEIVERS.values()),
@@ -54,24 +88,53 @@ ROUTED = {
 ROUTED_CONFIG = {
     "global": {"resolve_timeout": "5m"},
     "inhibit_rules": [
-        {"equal": ["namespace", "alertname"], "source_matchers": ["severity = critical"],
-         "target_matchers": ["severity =~ warning|info"]},
-        {"equal": ["namespace", "alertname"], "source_matchers": ["severity = warning"],
-         "target_matchers": ["severity = info"]},
-        {"equal": ["namespace"], "source_matchers": ["alertname = InfoInhibitor"],
-         "target_matchers": ["severity = info"]},
+        {
+            "equal": ["namespace", "alertname"],
+            "source_matchers": ["severity = critical"],
+            "target_matchers": ["severity =~ warning|info"],
+        },
+        {
+            "equal": ["namespace", "alertname"],
+            "source_matchers": ["severity = warning"],
+            "target_matchers": ["severity = info"],
+        },
+        {
+            "equal": ["namespace"],
+            "source_matchers": ["alertname = InfoInhibitor"],
+            "target_matchers": ["severity = info"],
+        },
     ],
     "receivers": [
         {"name": "Watchdog"},
         {"name": "null"},
-        {"name": "ops-slack", "slack_configs": [{
-            "api_url": "https://hooks.slack.example/services/T0/B0/MARKER-slack", "channel": "#alerts",
-            "send_resolved": True}]},
-        {"name": "team-a-hook", "webhook_configs": [{"url": "https://hooks.example/alert?token=MARKER-webhook"}]},
-        {"name": "mail", "email_configs": [{
-            "to": "ops@example.com", "from": "alertmanager@example.com", "smarthost": "smtp.example.com:587",
-            "auth_username": "alertmanager", "auth_password": "MARKER-smtp", "require_tls": True,
-            "send_resolved": False}]},
+        {
+            "name": "ops-slack",
+            "slack_configs": [
+                {
+                    "api_url": "https://hooks.slack.example/services/T0/B0/MARKER-slack",
+                    "channel": "#alerts",
+                    "send_resolved": True,
+                }
+            ],
+        },
+        {
+            "name": "team-a-hook",
+            "webhook_configs": [{"url": "https://hooks.example/alert?token=MARKER-webhook"}],
+        },
+        {
+            "name": "mail",
+            "email_configs": [
+                {
+                    "to": "ops@example.com",
+                    "from": "alertmanager@example.com",
+                    "smarthost": "smtp.example.com:587",
+                    "auth_username": "alertmanager",
+                    "auth_password": "MARKER-smtp",
+                    "require_tls": True,
+                    "send_resolved": False,
+                }
+            ],
+        },
         {"name": "oncall", "pagerduty_configs": [{"routing_key": "MARKER-pagerduty-v2"}]},
         {"name": "legacy-pager", "pagerduty_configs": [{"service_key": "MARKER-pagerduty-v1"}]},
     ],
@@ -92,8 +155,8 @@ ROUTED_CONFIG = {
 }
 
 
-def alerting(values: dict) -> AlertingSettings:
-    return AlertingSettings.model_validate(values)
+def alerting(values: dict) -> AlertmanagerSettings:
+    return AlertmanagerSettings.model_validate(values)
 
 
 @pytest.fixture(scope="module")
@@ -117,12 +180,16 @@ def check_config(path):
 @pytest.mark.parametrize("kind", list(RECEIVERS))
 def test_amtool_accepts_each_receiver_type(kind, upstream, tmp_path):
     receiver = RECEIVERS[kind]
-    config = alertmanager_config(upstream, alerting({"receivers": [receiver], "defaultReceiver": receiver["name"]}))
+    config = alertmanager_config(
+        upstream, alerting({"receivers": [receiver], "defaultReceiver": receiver["name"]})
+    )
     result = check_config(write(tmp_path, config))
     assert result.returncode == 0 and "SUCCESS" in result.stdout, result.stdout + result.stderr
     ours = next(r for r in config["receivers"] if r["name"] == receiver["name"])
     [integration] = ours[f"{receiver['type']}_configs"]
-    secret_key = next(k for k in ("apiUrl", "url", "authPassword", "routingKey", "serviceKey") if k in receiver)
+    secret_key = next(
+        k for k in ("apiUrl", "url", "authPassword", "routingKey", "serviceKey") if k in receiver
+    )
     assert integration[SECRET_FIELDS[kind]] == receiver[secret_key]
     assert integration.get("send_resolved") == receiver.get("sendResolved")
 
@@ -144,7 +211,9 @@ def test_amtool_accepts_the_routed_config(upstream, tmp_path):
     ids=["undefined-default-receiver", "email-without-smarthost"],
 )
 def test_amtool_rejects_a_broken_config(breakage, words, upstream, tmp_path):
-    config = alertmanager_config(upstream, alerting({"receivers": [RECEIVERS["email"]], "defaultReceiver": "mail"}))
+    config = alertmanager_config(
+        upstream, alerting({"receivers": [RECEIVERS["email"]], "defaultReceiver": "mail"})
+    )
     breakage(config)
     result = check_config(write(tmp_path, config))
     assert result.returncode != 0
@@ -160,8 +229,17 @@ def routed_file(upstream, tmp_path_factory):
 
 
 def route(path, labels: list[str], expected: str):
-    return run_tool([require("amtool"), "config", "routes", "test", f"--config.file={path}",
-                     f"--verify.receivers={expected}", *labels])
+    return run_tool(
+        [
+            require("amtool"),
+            "config",
+            "routes",
+            "test",
+            f"--config.file={path}",
+            f"--verify.receivers={expected}",
+            *labels,
+        ]
+    )
 
 
 @pytest.mark.parametrize(
@@ -216,7 +294,9 @@ def test_upstream_global_inhibit_rules_and_routes_are_kept(upstream, kube_promet
     assert config["inhibit_rules"] == shipped["inhibit_rules"] and len(shipped["inhibit_rules"]) == 3
     assert config["global"] == shipped["global"]
     watchdog, info_inhibitor, *ours = config["route"]["routes"]
-    assert [watchdog, info_inhibitor] == [r for r in shipped["route"]["routes"] if r["receiver"] in ("Watchdog", "null")]
+    assert [watchdog, info_inhibitor] == [
+        r for r in shipped["route"]["routes"] if r["receiver"] in ("Watchdog", "null")
+    ]
     assert ours == [
         {"receiver": "oncall", "matchers": ['severity="critical"']},
         {"receiver": "team-a-hook", "matchers": ['namespace="team-a"'], "continue": True},
@@ -230,17 +310,33 @@ def test_group_settings_default_to_upstream_and_can_be_set(upstream):
     for key in ("group_by", "group_wait", "group_interval", "repeat_interval"):
         assert default[key] == shipped[key]
     assert default["receiver"] == "ops-slack"
-    tuned = alertmanager_config(upstream, alerting({
-        **ROUTED, "groupBy": ["alertname", "namespace"], "groupWait": "1m", "groupInterval": "10m", "repeatInterval": "4h"}))["route"]
+    tuned = alertmanager_config(
+        upstream,
+        alerting(
+            {
+                **ROUTED,
+                "groupBy": ["alertname", "namespace"],
+                "groupWait": "1m",
+                "groupInterval": "10m",
+                "repeatInterval": "4h",
+            }
+        ),
+    )["route"]
     assert (tuned["group_by"], tuned["group_wait"], tuned["group_interval"], tuned["repeat_interval"]) == (
-        ["alertname", "namespace"], "1m", "10m", "4h")
+        ["alertname", "namespace"],
+        "1m",
+        "10m",
+        "4h",
+    )
 
 
 def test_a_receiver_may_not_take_the_name_of_a_kept_upstream_receiver(upstream):
     settings = alerting({"receivers": [{**RECEIVERS["webhook"], "name": "null"}], "defaultReceiver": "null"})
     with pytest.raises(SettingsError) as caught:
         alertmanager_config(upstream, settings)
-    assert str(caught.value).startswith("pks-monitoring:alertmanager.receivers[0].name: 'null' is the upstream receiver")
+    assert str(caught.value).startswith(
+        "pks-monitoring:alertmanager.receivers[0].name: 'null' is the upstream receiver"
+    )
 
 
 def test_an_upstream_config_without_the_watchdog_route_is_refused(upstream):
@@ -254,7 +350,7 @@ def test_an_upstream_config_without_the_watchdog_route_is_refused(upstream):
 
 def test_without_receivers_there_is_nothing_to_build(upstream):
     with pytest.raises(ValueError):
-        alertmanager_config(upstream, AlertingSettings())
+        alertmanager_config(upstream, AlertmanagerSettings())
 
 
 # --- the transformation and the secret -------------------------------------------------------------
@@ -266,10 +362,16 @@ def test_configure_alertmanager_changes_only_the_secret_config(kube_prometheus):
         configure_alertmanager(changed, config_text="route: {}")
         if (obj["kind"], obj["metadata"]["name"]) == ("Secret", SECRET):
             assert changed["stringData"] == {CONFIG_KEY: "route: {}"}
-            assert {k: v for k, v in changed.items() if k != "stringData"} == {k: v for k, v in obj.items() if k != "stringData"}
+            assert {k: v for k, v in changed.items() if k != "stringData"} == {
+                k: v for k, v in obj.items() if k != "stringData"
+            }
         else:
             assert changed == obj
-    listed = {"apiVersion": "v1", "kind": "List", "items": [copy.deepcopy(kube_prometheus.find("Secret", SECRET))]}
+    listed = {
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": [copy.deepcopy(kube_prometheus.find("Secret", SECRET))],
+    }
     before = copy.deepcopy(listed)
     configure_alertmanager(listed, config_text="route: {}")
     assert listed == before  # ConfigFile hands the items over one by one
@@ -299,7 +401,9 @@ def test_the_secret_reaches_the_cluster_secret_and_nothing_else_in_clear(monitor
     )
 
     def check(_):
-        [registration] = [r for r in monitor.mocks.kubernetes_objects() if r.inputs["metadata"]["name"] == SECRET]
+        [registration] = [
+            r for r in monitor.mocks.kubernetes_objects() if r.inputs["metadata"]["name"] == SECRET
+        ]
         string_data = registration.inputs["stringData"]
         assert rpc.is_rpc_secret(string_data)
         assert yaml.safe_load(rpc.unwrap_rpc_secret(string_data)[CONFIG_KEY]) == ROUTED_CONFIG
@@ -308,4 +412,6 @@ def test_the_secret_reaches_the_cluster_secret_and_nothing_else_in_clear(monitor
         assert all(marker not in shown for marker in MARKERS)
         assert registration.inputs["metadata"] == kube_prometheus.find("Secret", SECRET)["metadata"]
 
-    return secret_file.resources.apply(lambda resources: pulumi.Output.all(*[r.urn for r in resources.values()])).apply(check)
+    return secret_file.resources.apply(
+        lambda resources: pulumi.Output.all(*[r.urn for r in resources.values()])
+    ).apply(check)

@@ -1,4 +1,4 @@
-"""The app alerts (`components.app_alerts`): a PrometheusRule the CRD and the stack's Prometheus
+"""The app alerts (`pks_monitoring.parts.apps`): a PrometheusRule the CRD and the stack's Prometheus
 accept, and `promtool test rules` showing that each alert fires when it should and only then.
 
 The promtool test file is generated from the same thresholds as the rule: each "fires" case sits
@@ -6,13 +6,15 @@ clearly above its threshold, each "quiet" case below it, so other thresholds mea
 and other expectations. Metric and label names are Micrometer's (Spring Boot Actuator's
 `/actuator/prometheus`); a target's labels are those a ServiceMonitor gives it.
 """
+
 from __future__ import annotations
 
 import copy
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import yaml
@@ -27,8 +29,16 @@ ALERTS = ["AppTargetDown", "AppHeapUsageHigh", "AppHttp5xxRatioHigh", "AppLongGc
 # The monitored apps: one per case below, named for what it shows. `shop.v2` is a job renamed by
 # a relabeling; its `.` must not match `shopxv2`.
 JOBS = [
-    "hello-pks", "shop.v2", "heap-high", "heap-low", "heap-edge",
-    "http-errors", "http-quiet", "http-low-traffic", "gc-long", "gc-short",
+    "hello-pks",
+    "shop.v2",
+    "heap-high",
+    "heap-low",
+    "heap-edge",
+    "http-errors",
+    "http-quiet",
+    "http-low-traffic",
+    "gc-long",
+    "gc-short",
 ]
 RULE_FILE = "app-alerts.yaml"  # next to the promtool test file
 GIB = 1 << 30
@@ -37,8 +47,15 @@ REQUESTS_PER_MINUTE = 600
 DEFAULTS = AppAlertSettings()
 # Every threshold and duration different from the defaults.
 OTHERS = AppAlertSettings(
-    heap_usage_ratio=0.7, http5xx_ratio=0.2, http5xx_min_request_rate=1, gc_pause_seconds=2,
-    window="3m", target_down_for="2m", heap_usage_for="3m", http5xx_for="4m", gc_pause_for="6m",
+    heap_usage_ratio=0.7,
+    http5xx_ratio=0.2,
+    http5xx_min_request_rate=1,
+    gc_pause_seconds=2,
+    window="3m",
+    target_down_for="2m",
+    heap_usage_for="3m",
+    http5xx_for="4m",
+    gc_pause_for="6m",
 )
 
 
@@ -54,8 +71,13 @@ def minutes(duration: str) -> int:
 def target(job: str, pod: int = 1) -> dict[str, str]:
     """The labels of one scrape target of a ServiceMonitor on the Service `job`."""
     return {
-        "namespace": NAMESPACE, "service": job, "endpoint": "http", "job": job,
-        "pod": f"{job}-7d9f8b6c5-{pod}", "container": job, "instance": f"10.200.1.{pod}:8080",
+        "namespace": NAMESPACE,
+        "service": job,
+        "endpoint": "http",
+        "job": job,
+        "pod": f"{job}-7d9f8b6c5-{pod}",
+        "container": job,
+        "instance": f"10.200.1.{pod}:8080",
     }
 
 
@@ -79,14 +101,13 @@ def humanize_percentage(value: float) -> str:
 def humanize_duration(seconds: float) -> str:
     # Prometheus' template function, for the only range these tests produce.
     assert 1 <= seconds < 60, seconds
-    return "%.4gs" % seconds
+    return f"{seconds:.4g}s"
 
 
-_TEMPLATE = re.compile(
-    r"\{\{ \$(?:labels\.(\w+)|value \| (humanizePercentage|humanizeDuration)) \}\}"
-)
+_TEMPLATE = re.compile(r"\{\{ \$(?:labels\.(\w+)|value \| (humanizePercentage|humanizeDuration)) \}\}")
 _HUMANIZE: dict[str, Callable[[float], str]] = {
-    "humanizePercentage": humanize_percentage, "humanizeDuration": humanize_duration,
+    "humanizePercentage": humanize_percentage,
+    "humanizeDuration": humanize_duration,
 }
 
 
@@ -121,12 +142,14 @@ def scenario(thresholds: AppAlertSettings) -> dict[str, Any]:
 
     def fires(alert: str, labels: dict[str, str], value: float) -> None:
         rule = rules[alert]
-        expected[alert].append({
-            "exp_labels": {**labels, **rule["labels"]},
-            "exp_annotations": {
-                name: expand(template, labels, value) for name, template in rule["annotations"].items()
-            },
-        })
+        expected[alert].append(
+            {
+                "exp_labels": {**labels, **rule["labels"]},
+                "exp_annotations": {
+                    name: expand(template, labels, value) for name, template in rule["annotations"].items()
+                },
+            }
+        )
 
     def app(labels: dict[str, str]) -> dict[str, str]:
         return {k: labels[k] for k in ("namespace", "job")}
@@ -137,8 +160,11 @@ def scenario(thresholds: AppAlertSettings) -> dict[str, Any]:
     # AppTargetDown: a down pod of an app fires, its sibling that is up does not; down targets
     # of jobs that are not apps (and of a job the escaped `shop.v2` must not match) do not.
     for labels, up in [
-        (target("hello-pks", 1), 0), (target("hello-pks", 2), 1), (target("shop.v2"), 0),
-        (target("kube-state-metrics"), 0), (target("shopxv2"), 0),
+        (target("hello-pks", 1), 0),
+        (target("hello-pks", 2), 1),
+        (target("shop.v2"), 0),
+        (target("kube-state-metrics"), 0),
+        (target("shopxv2"), 0),
     ]:
         input_series.append(series("up", labels, constant(up)))
         if up == 0 and labels["job"] in JOBS:
@@ -177,10 +203,21 @@ def scenario(thresholds: AppAlertSettings) -> dict[str, Any]:
             outcome = {"2": "SUCCESS", "4": "CLIENT_ERROR", "5": "SERVER_ERROR"}[status[0]]
             exception = "IllegalStateException" if status == "500" else "none"
             uri = "NOT_FOUND" if status == "404" else "/orders"
-            input_series.append(series("http_server_requests_seconds_count", {
-                **target(job, pod), "error": exception, "exception": exception, "method": "GET",
-                "outcome": outcome, "status": status, "uri": uri,
-            }, counter(rate)))
+            input_series.append(
+                series(
+                    "http_server_requests_seconds_count",
+                    {
+                        **target(job, pod),
+                        "error": exception,
+                        "exception": exception,
+                        "method": "GET",
+                        "outcome": outcome,
+                        "status": status,
+                        "uri": uri,
+                    },
+                    counter(rate),
+                )
+            )
 
     def requests(errors_ratio: float) -> dict[tuple[int, str], float]:
         errors, client_errors = errors_ratio * REQUESTS_PER_MINUTE, REQUESTS_PER_MINUTE / 4
@@ -189,13 +226,13 @@ def scenario(thresholds: AppAlertSettings) -> dict[str, Any]:
         return {(1, "200"): ok, (1, "500"): errors, (2, "200"): ok, (2, "404"): client_errors}
 
     ratio = thresholds.http5xx_ratio
-    assert REQUESTS_PER_MINUTE / 60 >= thresholds.http5xx_min_request_rate
+    assert thresholds.http5xx_min_request_rate <= REQUESTS_PER_MINUTE / 60
     http("http-errors", requests(2 * ratio))  # 10% for 5%
     fires("AppHttp5xxRatioHigh", app(target("http-errors")), 2 * ratio)
     http("http-quiet", requests(ratio / 5))  # 1% for 5% (plus 25% 4xx)
     # Half the requests fail, but there are only half as many requests as the guard asks for.
     quiet_rate = thresholds.http5xx_min_request_rate * 60 / 2
-    assert quiet_rate > 0 and 0.5 > ratio
+    assert quiet_rate > 0 and ratio < 0.5
     http("http-low-traffic", {(1, "200"): quiet_rate / 2, (1, "500"): quiet_rate / 2})
 
     # AppLongGcPauses: Micrometer's `_max` shows a pause for a scrape or two, then decays to 0;
@@ -207,8 +244,13 @@ def scenario(thresholds: AppAlertSettings) -> dict[str, Any]:
             ("end of major GC", "G1 Compaction Pause", "G1 Old Generation", pauses),
             ("end of minor GC", "G1 Evacuation Pause", "G1 Young Generation", constant(0.02)),
         ]:
-            input_series.append(series("jvm_gc_pause_seconds_max", {
-                **labels, "action": action, "cause": cause, "gc": collector}, values))
+            input_series.append(
+                series(
+                    "jvm_gc_pause_seconds_max",
+                    {**labels, "action": action, "cause": cause, "gc": collector},
+                    values,
+                )
+            )
 
     pause = thresholds.gc_pause_seconds
     gc(target("gc-long"), 4 * pause)  # 2s for 0.5s
@@ -218,10 +260,14 @@ def scenario(thresholds: AppAlertSettings) -> dict[str, Any]:
     alert_rule_test = [
         # Each condition holds from the first evaluation (minute 1 for the 5xx rates): a minute
         # before its `for` has passed, the alert is pending, not firing.
-        *({"eval_time": f"{wait - 1}m", "alertname": alert, "exp_alerts": []}
-          for alert, wait in waits.items()),
-        *({"eval_time": f"{late}m", "alertname": alert, "exp_alerts": firing}
-          for alert, firing in expected.items()),
+        *(
+            {"eval_time": f"{wait - 1}m", "alertname": alert, "exp_alerts": []}
+            for alert, wait in waits.items()
+        ),
+        *(
+            {"eval_time": f"{late}m", "alertname": alert, "exp_alerts": firing}
+            for alert, firing in expected.items()
+        ),
     ]
     return {
         "rule_files": [RULE_FILE],
@@ -254,8 +300,10 @@ def test_every_alert_has_a_wait_a_severity_and_words_for_the_operator():
     rules = rule["spec"]["groups"][0]["rules"]
     assert [r["alert"] for r in rules] == ALERTS
     assert {r["alert"]: r["labels"]["severity"] for r in rules} == {
-        "AppTargetDown": "critical", "AppHeapUsageHigh": "warning",
-        "AppHttp5xxRatioHigh": "critical", "AppLongGcPauses": "warning",
+        "AppTargetDown": "critical",
+        "AppHeapUsageHigh": "warning",
+        "AppHttp5xxRatioHigh": "critical",
+        "AppLongGcPauses": "warning",
     }
     assert [r["for"] for r in rules] == ["5m", "15m", "5m", "10m"]
     for r in rules:
@@ -270,6 +318,7 @@ def test_the_operator_reads_the_app_the_value_and_the_threshold():
     )
 
 
+@pytest.mark.slow
 def test_the_rule_fits_the_prometheus_rule_crd(manifests_dir):
     schemas = crd_schemas(manifests_dir)
     rule = app_alert_rule(OTHERS, JOBS, "monitoring")
@@ -293,8 +342,9 @@ def selects(selector: dict[str, Any] | None, labels: dict[str, str]) -> bool:
         "Exists": lambda key, values: key in labels,
         "DoesNotExist": lambda key, values: key not in labels,
     }
-    return all(tests[e["operator"]](e["key"], e.get("values", []))
-               for e in selector.get("matchExpressions", []))
+    return all(
+        tests[e["operator"]](e["key"], e.get("values", [])) for e in selector.get("matchExpressions", [])
+    )
 
 
 def test_the_stack_prometheus_selects_the_rule(kube_prometheus):
@@ -338,12 +388,16 @@ def test_each_alert_fires_when_it_should_and_only_then(tmp_path, thresholds):
     assert "SUCCESS" in result.stdout
 
 
+@pytest.mark.slow
 def test_a_wrong_expectation_fails(tmp_path):
     """The unit tests can fail: expecting a quiet case to fire, or thresholds the rule does not
     have, makes promtool fail."""
     test_file = scenario(DEFAULTS)
-    late = next(t for t in test_file["tests"][0]["alert_rule_test"]
-                if t["alertname"] == "AppHeapUsageHigh" and t["exp_alerts"])
+    late = next(
+        t
+        for t in test_file["tests"][0]["alert_rule_test"]
+        if t["alertname"] == "AppHeapUsageHigh" and t["exp_alerts"]
+    )
     wrong = copy.deepcopy(late["exp_alerts"][0])
     wrong["exp_labels"].update(job="heap-low", pod="heap-low-7d9f8b6c5-1")
     late["exp_alerts"].append(wrong)

@@ -3,6 +3,7 @@
 The transformations run on the real upstream manifests; the NetworkPolicy is judged by a small
 evaluator of the Kubernetes NetworkPolicy semantics (below), not by reading its fields.
 """
+
 from __future__ import annotations
 
 import copy
@@ -15,18 +16,19 @@ from typing import Any, Union
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pulumi.runtime import rpc
 from pydantic import SecretStr
 
-from pks_monitoring.settings import SettingsError
-from pks_monitoring.settings.grafana import GrafanaExposeSettings, GrafanaSettings
-from tests.helpers.schemas import validate_core
-from pks_monitoring.offline.mock_engine import reveal
 from pks_monitoring.manifests import rename_namespace
+from pks_monitoring.offline.mock_engine import reveal
 from pks_monitoring.parts import grafana_exposure
 from pks_monitoring.parts.grafana import admin_password, admin_secret, use_admin_secret
 from pks_monitoring.parts.grafana_exposure import grafana_ingress
+from pks_monitoring.settings import SettingsError
+from pks_monitoring.settings.grafana import GrafanaExposeSettings, GrafanaSettings
+from tests.helpers.schemas import validate_core
 
 PASSWORD = "MARKER-grafana-pw-7f3a"
 PROMETHEUS_LABELS = {"app.kubernetes.io/name": "prometheus", "prometheus": "k8s"}
@@ -35,18 +37,31 @@ CONTROLLER_LABELS = {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.
 EXPOSURES = {
     "none": {},
     "NodePort": {"type": "NodePort", "nodePort": 30300},
-    "LoadBalancer": {"type": "LoadBalancer", "loadBalancerSourceRanges": ["203.0.113.0/24"],
-                     "annotations": {"example.com/internal": "true"}},
-    "Ingress": {"type": "Ingress", "host": "grafana.example.com", "tlsSecretName": "grafana-tls",
-                "ingressClassName": "nginx", "annotations": {"cert-manager.io/cluster-issuer": "ca"},
-                "ingressController": {"namespace": "ingress-nginx", "podLabels": CONTROLLER_LABELS}},
-    "Ingress-cidrs": {"type": "Ingress", "host": "grafana.example.com",
-                      "ingressController": {"cidrs": ["10.40.0.0/24"]}},
+    "LoadBalancer": {
+        "type": "LoadBalancer",
+        "loadBalancerSourceRanges": ["203.0.113.0/24"],
+        "annotations": {"example.com/internal": "true"},
+    },
+    "Ingress": {
+        "type": "Ingress",
+        "host": "grafana.example.com",
+        "tlsSecretName": "grafana-tls",
+        "ingressClassName": "nginx",
+        "annotations": {"cert-manager.io/cluster-issuer": "ca"},
+        "ingressController": {"namespace": "ingress-nginx", "podLabels": CONTROLLER_LABELS},
+    },
+    "Ingress-cidrs": {
+        "type": "Ingress",
+        "host": "grafana.example.com",
+        "ingressController": {"cidrs": ["10.40.0.0/24"]},
+    },
 }
 
 
 def access(exposure: str = "none", **grafana) -> GrafanaSettings:
-    return GrafanaSettings.model_validate({"adminPassword": PASSWORD, "expose": EXPOSURES[exposure], **grafana})
+    return GrafanaSettings.model_validate(
+        {"adminPassword": PASSWORD, "expose": EXPOSURES[exposure], **grafana}
+    )
 
 
 def access_patches(grafana: GrafanaSettings, kube_prometheus):
@@ -57,7 +72,10 @@ def access_patches(grafana: GrafanaSettings, kube_prometheus):
 
 def grafana_objects(kube_prometheus, grafana: GrafanaSettings) -> dict[str, dict]:
     """The upstream Deployment, Service and NetworkPolicy `grafana`, transformed."""
-    found = {kind: copy.deepcopy(kube_prometheus.find(kind, "grafana")) for kind in ("Deployment", "Service", "NetworkPolicy")}
+    found = {
+        kind: copy.deepcopy(kube_prometheus.find(kind, "grafana"))
+        for kind in ("Deployment", "Service", "NetworkPolicy")
+    }
     for obj in found.values():
         for transformation in access_patches(grafana, kube_prometheus):
             transformation(obj)
@@ -95,8 +113,12 @@ def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
     for expression in selector.get("matchExpressions") or []:
         key, operator, values = expression["key"], expression["operator"], expression.get("values") or []
         present = key in labels
-        if not {"In": present and labels[key] in values, "NotIn": not present or labels[key] not in values,
-                "Exists": present, "DoesNotExist": not present}[operator]:
+        if not {
+            "In": present and labels[key] in values,
+            "NotIn": not present or labels[key] not in values,
+            "Exists": present,
+            "DoesNotExist": not present,
+        }[operator]:
             return False
     return True
 
@@ -108,7 +130,8 @@ def peer_admits(peer: dict[str, Any], source: Source, namespace: str) -> bool:
         ip = ipaddress.ip_address(source.ip)
         block = peer["ipBlock"]
         return ip in ipaddress.ip_network(block["cidr"]) and not any(
-            ip in ipaddress.ip_network(e) for e in block.get("except") or [])
+            ip in ipaddress.ip_network(e) for e in block.get("except") or []
+        )
     if not isinstance(source, Pod):
         return False
     if "namespaceSelector" in peer:
@@ -127,8 +150,13 @@ def port_admits(entry: dict[str, Any], port: int, protocol: str, named_ports: di
     return start is not None and start <= port <= entry.get("endPort", start)
 
 
-def admits(policy: dict[str, Any], source: Source, port: int, protocol: str = "TCP",
-           named_ports: dict[str, int] | None = None) -> bool:
+def admits(
+    policy: dict[str, Any],
+    source: Source,
+    port: int,
+    protocol: str = "TCP",
+    named_ports: dict[str, int] | None = None,
+) -> bool:
     spec = policy["spec"]
     if "Ingress" not in spec.get("policyTypes", ["Ingress"]):
         return True
@@ -158,8 +186,11 @@ def test_upstream_policy_admits_prometheus_only(kube_prometheus):
     policy = kube_prometheus.find("NetworkPolicy", "grafana")
     # Policies add up: this is the only one that selects Grafana's pods.
     grafana_pod = kube_prometheus.find("Deployment", "grafana")["spec"]["template"]["metadata"]["labels"]
-    selecting = [p["metadata"]["name"] for p in kube_prometheus.objects
-                 if p["kind"] == "NetworkPolicy" and selects(p["spec"]["podSelector"], grafana_pod)]
+    selecting = [
+        p["metadata"]["name"]
+        for p in kube_prometheus.objects
+        if p["kind"] == "NetworkPolicy" and selects(p["spec"]["podSelector"], grafana_pod)
+    ]
     assert selecting == ["grafana"]
     assert admits(policy, PROMETHEUS, 3000)
     assert not admits(policy, PROMETHEUS, 3001)
@@ -235,9 +266,20 @@ def test_ingress_object():
     assert ingress["metadata"]["annotations"] == {"cert-manager.io/cluster-issuer": "ca"}
     assert ingress["spec"] == {
         "ingressClassName": "nginx",
-        "rules": [{"host": "grafana.example.com", "http": {"paths": [{
-            "path": "/", "pathType": "Prefix",
-            "backend": {"service": {"name": "grafana", "port": {"name": "http"}}}}]}}],
+        "rules": [
+            {
+                "host": "grafana.example.com",
+                "http": {
+                    "paths": [
+                        {
+                            "path": "/",
+                            "pathType": "Prefix",
+                            "backend": {"service": {"name": "grafana", "port": {"name": "http"}}},
+                        }
+                    ]
+                },
+            }
+        ],
         "tls": [{"hosts": ["grafana.example.com"], "secretName": "grafana-tls"}],
     }
     plain = grafana_ingress("monitoring", access("Ingress-cidrs").expose)
@@ -250,8 +292,14 @@ def test_deployment_reads_the_admin_login_from_the_secret(kube_prometheus):
     deployment = grafana_objects(kube_prometheus, access("none"))["Deployment"]
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert container["env"] == [
-        {"name": "GF_SECURITY_ADMIN_USER", "valueFrom": {"secretKeyRef": {"name": "grafana-admin", "key": "admin-user"}}},
-        {"name": "GF_SECURITY_ADMIN_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "grafana-admin", "key": "admin-password"}}},
+        {
+            "name": "GF_SECURITY_ADMIN_USER",
+            "valueFrom": {"secretKeyRef": {"name": "grafana-admin", "key": "admin-user"}},
+        },
+        {
+            "name": "GF_SECURITY_ADMIN_PASSWORD",
+            "valueFrom": {"secretKeyRef": {"name": "grafana-admin", "key": "admin-password"}},
+        },
     ]
     assert PASSWORD not in json.dumps(deployment)
     # Everything else is upstream's.
@@ -263,7 +311,9 @@ def test_deployment_reads_the_admin_login_from_the_secret(kube_prometheus):
 def test_admin_env_replaces_earlier_values_and_keeps_others(kube_prometheus):
     deployment = copy.deepcopy(kube_prometheus.find("Deployment", "grafana"))
     deployment["spec"]["template"]["spec"]["containers"][0]["env"] = [
-        {"name": "GF_SECURITY_ADMIN_PASSWORD", "value": "admin"}, {"name": "TZ", "value": "UTC"}]
+        {"name": "GF_SECURITY_ADMIN_PASSWORD", "value": "admin"},
+        {"name": "TZ", "value": "UTC"},
+    ]
     use_admin_secret(deployment)
     once = copy.deepcopy(deployment)
     use_admin_secret(deployment)
@@ -308,19 +358,25 @@ def test_schema_validation_catches_a_bad_object(kube_prometheus):
 # --- The admin Secret under the mock engine --------------------------------------------------------
 
 
-
 @pulumi.runtime.test
 def test_admin_secret_keeps_the_password_secret(monitor, kube_prometheus):
     grafana = access("Ingress")
     manifest = admin_secret("monitoring", grafana)
     provider = k8s.Provider("test-k8s", context="demo")
     secret = k8s.core.v1.Secret(
-        "demo-grafana-admin", metadata=manifest["metadata"], type=manifest["type"],
-        string_data=manifest["stringData"], opts=pulumi.ResourceOptions(provider=provider),
+        "demo-grafana-admin",
+        metadata=manifest["metadata"],
+        type=manifest["type"],
+        string_data=manifest["stringData"],
+        opts=pulumi.ResourceOptions(provider=provider),
     )
     ingress = grafana_ingress("monitoring", grafana.expose)
-    k8s.networking.v1.Ingress("demo-grafana-ingress", metadata=ingress["metadata"], spec=ingress["spec"],
-                              opts=pulumi.ResourceOptions(provider=provider))
+    k8s.networking.v1.Ingress(
+        "demo-grafana-ingress",
+        metadata=ingress["metadata"],
+        spec=ingress["spec"],
+        opts=pulumi.ResourceOptions(provider=provider),
+    )
     password = manifest["stringData"]["admin-password"]
 
     def check(values):
@@ -344,11 +400,17 @@ def test_admin_secret_keeps_the_password_secret(monitor, kube_prometheus):
 def test_transformations_in_a_config_group_before_the_namespace_rename(monitor, kube_prometheus):
     """As MonitoringStack applies them: through ConfigGroup v1, then the namespace rename."""
     grafana = access("Ingress")
-    files = [str(kube_prometheus.root / f"grafana-{name}.yaml") for name in ("deployment", "service", "networkPolicy")]
+    files = [
+        str(kube_prometheus.root / f"grafana-{name}.yaml")
+        for name in ("deployment", "service", "networkPolicy")
+    ]
     group = k8s.yaml.ConfigGroup(
-        "demo-grafana", files=files,
-        transformations=[*access_patches(grafana, kube_prometheus),
-                         partial(rename_namespace, old="monitoring", new="observability")],
+        "demo-grafana",
+        files=files,
+        transformations=[
+            *access_patches(grafana, kube_prometheus),
+            partial(rename_namespace, old="monitoring", new="observability"),
+        ],
         opts=pulumi.ResourceOptions(provider=k8s.Provider("test-k8s", context="demo")),
     )
 
@@ -356,7 +418,9 @@ def test_transformations_in_a_config_group_before_the_namespace_rename(monitor, 
         found = {r.inputs["kind"]: reveal(r.inputs) for r in monitor.mocks.kubernetes_objects()}
         policy = found["NetworkPolicy"]
         assert policy["metadata"]["namespace"] == "observability"
-        assert admits(policy, CONTROLLER, 3000) and admits(policy, Pod("observability", PROMETHEUS_LABELS), 3000)
+        assert admits(policy, CONTROLLER, 3000) and admits(
+            policy, Pod("observability", PROMETHEUS_LABELS), 3000
+        )
         assert not admits(policy, PROMETHEUS, 3000)  # Prometheus moved with the rename
         env = found["Deployment"]["spec"]["template"]["spec"]["containers"][0]["env"]
         assert {e["valueFrom"]["secretKeyRef"]["name"] for e in env} == {"grafana-admin"}
@@ -368,29 +432,57 @@ def test_transformations_in_a_config_group_before_the_namespace_rename(monitor, 
 
 names = st.from_regex(r"[a-z][a-z0-9-]{0,20}", fullmatch=True)
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20))
-values = st.recursive(scalars, lambda c: st.lists(c, max_size=3) | st.dictionaries(names, c, max_size=3), max_leaves=8)
+values = st.recursive(
+    scalars, lambda c: st.lists(c, max_size=3) | st.dictionaries(names, c, max_size=3), max_leaves=8
+)
 TARGETS = {("Deployment", "grafana"), ("Service", "grafana"), ("NetworkPolicy", "grafana")}
 others = st.builds(
-    lambda kind, name, body: {"apiVersion": "v1", "kind": kind, "metadata": {"name": name, "namespace": "monitoring"}, "spec": body},
-    st.sampled_from(["Deployment", "Service", "NetworkPolicy", "Secret", "Ingress", "ServiceList", "Prometheus"]),
+    lambda kind, name, body: {
+        "apiVersion": "v1",
+        "kind": kind,
+        "metadata": {"name": name, "namespace": "monitoring"},
+        "spec": body,
+    },
+    st.sampled_from(
+        ["Deployment", "Service", "NetworkPolicy", "Secret", "Ingress", "ServiceList", "Prometheus"]
+    ),
     st.one_of(names, st.sampled_from(["grafana", "grafana-config", "prometheus-k8s"])),
     st.dictionaries(names, values, max_size=4),
 ).filter(lambda o: (o["kind"], o["metadata"]["name"]) not in TARGETS)
+
+
 def cidrs(min_size: int = 0):
-    return st.lists(st.sampled_from(["10.0.0.0/8", "192.168.7.0/24", "203.0.113.5/32"]), min_size=min_size, max_size=2, unique=True)
+    return st.lists(
+        st.sampled_from(["10.0.0.0/8", "192.168.7.0/24", "203.0.113.5/32"]),
+        min_size=min_size,
+        max_size=2,
+        unique=True,
+    )
 
 
-
-label_maps = st.dictionaries(st.from_regex(r"[a-z]{1,8}", fullmatch=True), st.from_regex(r"[a-z0-9]{1,8}", fullmatch=True), min_size=1, max_size=2)
+label_maps = st.dictionaries(
+    st.from_regex(r"[a-z]{1,8}", fullmatch=True),
+    st.from_regex(r"[a-z0-9]{1,8}", fullmatch=True),
+    min_size=1,
+    max_size=2,
+)
 exposures = st.one_of(
     st.just({}),
     st.builds(lambda port: {"type": "NodePort", "nodePort": port}, st.none() | st.integers(30000, 32767)),
     st.builds(lambda ranges: {"type": "LoadBalancer", "loadBalancerSourceRanges": ranges}, cidrs()),
-    st.builds(lambda ns, labels: {"type": "Ingress", "host": "g.example.com",
-                                  "ingressController": {"namespace": ns, "podLabels": labels}},
-              st.from_regex(r"[a-z]([-a-z0-9]{0,10}[a-z0-9])?", fullmatch=True), label_maps),
-    st.builds(lambda c: {"type": "Ingress", "host": "g.example.com", "ingressController": {"cidrs": c}},
-              cidrs(min_size=1)),
+    st.builds(
+        lambda ns, labels: {
+            "type": "Ingress",
+            "host": "g.example.com",
+            "ingressController": {"namespace": ns, "podLabels": labels},
+        },
+        st.from_regex(r"[a-z]([-a-z0-9]{0,10}[a-z0-9])?", fullmatch=True),
+        label_maps,
+    ),
+    st.builds(
+        lambda c: {"type": "Ingress", "host": "g.example.com", "ingressController": {"cidrs": c}},
+        cidrs(min_size=1),
+    ),
 ).map(lambda raw: GrafanaExposeSettings.model_validate({k: v for k, v in raw.items() if v is not None}))
 
 
@@ -399,6 +491,7 @@ def transformations_for(expose: GrafanaExposeSettings, kube_prometheus):
     return access_patches(grafana, kube_prometheus)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(others, exposures)
 def test_other_objects_are_untouched(kube_prometheus, obj, expose):
@@ -422,7 +515,10 @@ def test_lists_are_left_for_their_items(kube_prometheus, expose):
 @settings(max_examples=100, deadline=None)
 @given(exposures)
 def test_each_target_changes_only_in_its_concern(kube_prometheus, expose):
-    found = grafana_objects(kube_prometheus, GrafanaSettings(admin_user="admin", admin_password=SecretStr(PASSWORD), expose=expose))
+    found = grafana_objects(
+        kube_prometheus,
+        GrafanaSettings(admin_user="admin", admin_password=SecretStr(PASSWORD), expose=expose),
+    )
     upstream = {kind: kube_prometheus.find(kind, "grafana") for kind in found}
     # Deployment: only the grafana container's env.
     deployment = copy.deepcopy(found["Deployment"])
@@ -437,8 +533,8 @@ def test_each_target_changes_only_in_its_concern(kube_prometheus, expose):
     assert service == upstream["Service"]
     # NetworkPolicy: upstream's rules, plus exactly one for port 3000/TCP when exposed.
     policy = copy.deepcopy(found["NetworkPolicy"])
-    added = policy["spec"]["ingress"][len(upstream["NetworkPolicy"]["spec"]["ingress"]):]
-    del policy["spec"]["ingress"][len(upstream["NetworkPolicy"]["spec"]["ingress"]):]
+    added = policy["spec"]["ingress"][len(upstream["NetworkPolicy"]["spec"]["ingress"]) :]
+    del policy["spec"]["ingress"][len(upstream["NetworkPolicy"]["spec"]["ingress"]) :]
     assert policy == upstream["NetworkPolicy"]
     assert len(added) == (expose.type != "none")
     for rule in added:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import copy
-from functools import partial
 
-import yaml
-from hypothesis import given, settings, strategies as st
-from pks_monitoring.parts.node_exporter import drop_node_exporter, grant_node_discovery, use_additional_scrape_configs
+import pytest
+from hypothesis import given, settings
+
+from pks_monitoring.parts.node_exporter import (
+    drop_node_exporter,
+    grant_node_discovery,
+    use_additional_scrape_configs,
+)
 from tests.helpers.manifests import PROMETHEUS, PROMETHEUS_ROLE, identity, objects
-
 
 
 def test_drop_node_exporter_keeps_its_prometheus_rule(kube_prometheus):
@@ -19,8 +22,16 @@ def test_drop_node_exporter_keeps_its_prometheus_rule(kube_prometheus):
         if o["metadata"].get("labels", {}).get("app.kubernetes.io/name") == "node-exporter"
     ]
     kinds = {o["kind"] for o in node_objects}
-    assert {"DaemonSet", "Service", "ServiceMonitor", "ServiceAccount", "ClusterRole",
-            "ClusterRoleBinding", "NetworkPolicy", "PrometheusRule"} <= kinds
+    assert {
+        "DaemonSet",
+        "Service",
+        "ServiceMonitor",
+        "ServiceAccount",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "NetworkPolicy",
+        "PrometheusRule",
+    } <= kinds
     for obj in node_objects:
         kind = obj["kind"]
         drop_node_exporter(obj)
@@ -36,6 +47,7 @@ def test_node_exporter_rule_has_the_upstream_node_alerts(kube_prometheus):
     assert len(alerts) == 26
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(objects)
 def test_drop_node_exporter_touches_only_node_exporter_objects(obj):
@@ -54,7 +66,10 @@ def test_grant_node_discovery_adds_list_watch_nodes_once(kube_prometheus):
     assert not any("nodes" in r.get("resources", []) and "list" in r["verbs"] for r in upstream_rules)
     grant_node_discovery(role)
     grant_node_discovery(role)
-    assert role["rules"] == [*upstream_rules, {"apiGroups": [""], "resources": ["nodes"], "verbs": ["list", "watch"]}]
+    assert role["rules"] == [
+        *upstream_rules,
+        {"apiGroups": [""], "resources": ["nodes"], "verbs": ["list", "watch"]},
+    ]
     other = copy.deepcopy(kube_prometheus.find("ClusterRole", "kube-state-metrics"))
     before = copy.deepcopy(other)
     grant_node_discovery(other)
@@ -64,13 +79,17 @@ def test_grant_node_discovery_adds_list_watch_nodes_once(kube_prometheus):
 def test_use_additional_scrape_configs_on_prometheus_k8s_only(kube_prometheus):
     prometheus = copy.deepcopy(kube_prometheus.find("Prometheus", "k8s"))
     use_additional_scrape_configs(prometheus, secret="additional-scrape-configs", key="k.yaml")
-    assert prometheus["spec"]["additionalScrapeConfigs"] == {"name": "additional-scrape-configs", "key": "k.yaml"}
+    assert prometheus["spec"]["additionalScrapeConfigs"] == {
+        "name": "additional-scrape-configs",
+        "key": "k.yaml",
+    }
     alertmanager = copy.deepcopy(kube_prometheus.find("Alertmanager", "main"))
     before = copy.deepcopy(alertmanager)
     use_additional_scrape_configs(alertmanager, secret="s", key="k")
     assert alertmanager == before
 
 
+@pytest.mark.slow
 @settings(max_examples=200)
 @given(objects)
 def test_scrape_wiring_touches_only_its_objects(obj):

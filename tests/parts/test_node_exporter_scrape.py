@@ -1,10 +1,11 @@
-"""The node_exporter scrape configs (`components.scrape_configs`) checked by the real Prometheus tools.
+"""The node_exporter scrape configs (`pks_monitoring.parts.node_exporter`) checked by the real Prometheus tools.
 
 Debian's prometheus/promtool 2.42 are built without Kubernetes service discovery, so the
 Kubernetes node job is run with its `kubernetes_sd_configs` swapped for a `file_sd_configs` whose
 target group carries exactly the labels Kubernetes node discovery produces; its relabelling is kept
 as is. Everything runs on 127.0.0.1; every started process is stopped by a finalizer.
 """
+
 from __future__ import annotations
 
 import copy
@@ -17,7 +18,19 @@ import yaml
 
 from pks_monitoring.parts.node_exporter import JOB, node_scrape_configs
 from pks_monitoring.parts.prometheus_adapter import adapter_reads_nodes_by_instance
-from tests.helpers.prometheus_tools import LOOPBACK, PrometheusAPI, free_port, require, run_tool, start, start_prometheus, wait_http_ok
+from tests.helpers.prometheus_tools import (
+    LOOPBACK,
+    PrometheusAPI,
+    free_port,
+    require,
+    run_tool,
+    start,
+    start_prometheus,
+    wait_http_ok,
+)
+
+# Whole-program runs, renders or real tools: left out of `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
 
 RULE_FILE = "nodeExporter-prometheusRule.yaml"  # in the kube-prometheus manifests/
 VMS_JOB = f"{JOB}-vms"
@@ -26,10 +39,24 @@ KUBELET_PORT = 10250
 
 # Keys of Prometheus' kubernetes_sd_config (its own and the shared HTTP client ones).
 KUBERNETES_SD_KEYS = {
-    "role", "api_server", "kubeconfig_file", "namespaces", "selectors", "attach_metadata",
-    "basic_auth", "authorization", "oauth2", "bearer_token", "bearer_token_file", "tls_config",
-    "proxy_url", "no_proxy", "proxy_from_environment", "proxy_connect_header",
-    "follow_redirects", "enable_http2",
+    "role",
+    "api_server",
+    "kubeconfig_file",
+    "namespaces",
+    "selectors",
+    "attach_metadata",
+    "basic_auth",
+    "authorization",
+    "oauth2",
+    "bearer_token",
+    "bearer_token_file",
+    "tls_config",
+    "proxy_url",
+    "no_proxy",
+    "proxy_from_environment",
+    "proxy_connect_header",
+    "follow_redirects",
+    "enable_http2",
 }
 KUBERNETES_SD_ROLES = {"node", "pod", "service", "endpoints", "endpointslice", "ingress"}
 
@@ -103,8 +130,9 @@ def job(configs: list[dict[str, Any]], name: str) -> dict[str, Any]:
     return matches[0]
 
 
-def write_config(path: Path, scrape_configs: list[dict[str, Any]], rule_files: list[str],
-                 interval: str = "15s") -> Path:
+def write_config(
+    path: Path, scrape_configs: list[dict[str, Any]], rule_files: list[str], interval: str = "15s"
+) -> Path:
     config = {
         "global": {"scrape_interval": interval, "evaluation_interval": interval},
         "rule_files": rule_files,
@@ -196,13 +224,32 @@ def node_exporter(request, tmp_path_factory) -> int:
     """A real node_exporter on 127.0.0.1 with a few fast collectors; returns its port."""
     binary = require("node_exporter")
     port = free_port()
-    process = start("node_exporter", [
-        binary, f"--web.listen-address={LOOPBACK}:{port}",
-        "--collector.disable-defaults",
-        *(f"--collector.{c}" for c in (
-            "cpu", "meminfo", "loadavg", "filesystem", "time", "timex", "uname", "netdev",
-            "diskstats", "vmstat", "filefd", "stat")),
-    ], tmp_path_factory.mktemp("node_exporter") / "node_exporter.log")
+    process = start(
+        "node_exporter",
+        [
+            binary,
+            f"--web.listen-address={LOOPBACK}:{port}",
+            "--collector.disable-defaults",
+            *(
+                f"--collector.{c}"
+                for c in (
+                    "cpu",
+                    "meminfo",
+                    "loadavg",
+                    "filesystem",
+                    "time",
+                    "timex",
+                    "uname",
+                    "netdev",
+                    "diskstats",
+                    "vmstat",
+                    "filefd",
+                    "stat",
+                )
+            ),
+        ],
+        tmp_path_factory.mktemp("node_exporter") / "node_exporter.log",
+    )
     request.addfinalizer(process.stop)
     wait_http_ok(f"http://{LOOPBACK}:{port}/metrics", process, timeout=10)
     return port
@@ -217,9 +264,7 @@ def prometheus(request, tmp_path_factory, node_exporter, node_rules) -> Promethe
     - `node-exporter`: relabelling unchanged, Kubernetes SD swapped for the node-discovery file.
     """
     root = tmp_path_factory.mktemp("prometheus")
-    rendered = node_scrape_configs(
-        node_exporter, static_targets=[{"name": "vm-1", "address": LOOPBACK}]
-    )
+    rendered = node_scrape_configs(node_exporter, static_targets=[{"name": "vm-1", "address": LOOPBACK}])
     nodes = write_node_sd_file(root / "nodes.json")
     scrape_configs = [swap_kubernetes_sd(c, [str(nodes)]) for c in rendered]
     rules = write_rules(root / "node-exporter-rules.yaml", node_rules)
@@ -249,8 +294,12 @@ def test_vm_job_scrapes_node_exporter_as_upstream_job(prometheus, node_exporter)
 
 # Alerts whose expressions are queried directly (each evaluates; the result may be empty).
 QUERIED_ALERTS = (
-    "NodeFilesystemSpaceFillingUp", "NodeClockNotSynchronising", "NodeClockSkewDetected",
-    "NodeFileDescriptorLimit", "NodeMemoryHighUtilization", "NodeHighNumberConntrackEntriesUsed",
+    "NodeFilesystemSpaceFillingUp",
+    "NodeClockNotSynchronising",
+    "NodeClockSkewDetected",
+    "NodeFileDescriptorLimit",
+    "NodeMemoryHighUtilization",
+    "NodeHighNumberConntrackEntriesUsed",
 )
 
 
@@ -285,7 +334,8 @@ def test_upstream_rule_groups_load_and_evaluate_without_error(prometheus, node_r
         groups = prometheus.rule_groups()
         rules = [r for g in groups for r in g["rules"]]
         done = all(not g["lastEvaluation"].startswith("0001-") for g in groups) and all(
-            r["health"] != "unknown" for r in rules)
+            r["health"] != "unknown" for r in rules
+        )
         return groups if done and groups else None
 
     try:
@@ -294,8 +344,12 @@ def test_upstream_rule_groups_load_and_evaluate_without_error(prometheus, node_r
         groups = prometheus.rule_groups()  # "unknown" is tolerated, "err" is not
     assert {g["name"]: len(g["rules"]) for g in groups} == expected
     assert all(not g["lastEvaluation"].startswith("0001-") for g in groups), "a group never ran"
-    errors = {r["name"]: r.get("lastError") for g in groups for r in g["rules"]
-              if r["health"] not in ("ok", "unknown")}
+    errors = {
+        r["name"]: r.get("lastError")
+        for g in groups
+        for r in g["rules"]
+        if r["health"] not in ("ok", "unknown")
+    }
     assert not errors, errors
 
 
@@ -332,6 +386,6 @@ def test_kubectl_top_node_queries_find_the_node(prometheus, kube_prometheus):
     for resource in ("cpu", "memory"):
         query = adapter_node_query(rules[resource], NODE_NAME)
         # irate needs two scrapes in its window; the job scrapes every second.
-        series = prometheus.poll(lambda: prometheus.vector(query), f"the node's {resource}: {query}")
+        series = prometheus.poll(lambda q=query: prometheus.vector(q), f"the node's {resource}: {query}")
         assert [s["metric"] for s in series] == [{"instance": NODE_NAME}], series
         assert float(series[0]["value"][1]) >= 0

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import copy
-from functools import partial
 
 import yaml
-from hypothesis import given, settings, strategies as st
-from pks_monitoring.parts.prometheus_adapter import adapter_reads_nodes_by_instance
 
+from pks_monitoring.parts.prometheus_adapter import adapter_reads_nodes_by_instance
 
 
 def adapter_rules(config_map: dict) -> dict:
@@ -23,7 +21,10 @@ def test_adapter_reads_node_cpu_by_instance_as_it_reads_node_memory(kube_prometh
     adapter_reads_nodes_by_instance(patched)
     after = adapter_rules(patched)
     assert after["cpu"]["resources"]["overrides"] == {
-        "instance": {"resource": "node"}, "namespace": {"resource": "namespace"}, "pod": {"resource": "pod"}}
+        "instance": {"resource": "node"},
+        "namespace": {"resource": "namespace"},
+        "pod": {"resource": "pod"},
+    }
     query = after["cpu"]["nodeQuery"]
     assert "kube_pod_info" not in query and "windows" not in query
     assert 'node_cpu_seconds_total{mode="idle",job="node-exporter",<<.LabelMatchers>>}' in query
@@ -31,14 +32,18 @@ def test_adapter_reads_node_cpu_by_instance_as_it_reads_node_memory(kube_prometh
     assert after["memory"] == before["memory"]
     assert after["cpu"]["containerQuery"] == before["cpu"]["containerQuery"]
     assert {k: v for k, v in after.items() if k not in ("cpu", "memory")} == {
-        k: v for k, v in before.items() if k not in ("cpu", "memory")}
+        k: v for k, v in before.items() if k not in ("cpu", "memory")
+    }
     patched["data"].pop("config.yaml")
-    assert {k: v for k, v in upstream.items() if k != "data"} == {k: v for k, v in patched.items() if k != "data"}
+    assert {k: v for k, v in upstream.items() if k != "data"} == {
+        k: v for k, v in patched.items() if k != "data"
+    }
 
 
 def test_adapter_pods_roll_onto_the_new_query(kube_prometheus):
     """The adapter reads its config at start-up: the pod template's checksum must change with the
     query (a changed template restarts the pods) and stay put from one render to the next."""
+
     def checksum(deployment):
         return deployment["spec"]["template"]["metadata"]["annotations"]["checksum.config/md5"]
 
@@ -55,8 +60,12 @@ def test_adapter_pods_roll_onto_the_new_query(kube_prometheus):
 
 
 def test_adapter_patch_leaves_other_objects_alone(kube_prometheus):
-    for kind, name in (("ConfigMap", "grafana-dashboards"), ("ConfigMap", "blackbox-exporter-configuration"),
-                       ("Deployment", "grafana"), ("Deployment", "kube-state-metrics")):
+    for kind, name in (
+        ("ConfigMap", "grafana-dashboards"),
+        ("ConfigMap", "blackbox-exporter-configuration"),
+        ("Deployment", "grafana"),
+        ("Deployment", "kube-state-metrics"),
+    ):
         obj = copy.deepcopy(kube_prometheus.find(kind, name))
         before = copy.deepcopy(obj)
         adapter_reads_nodes_by_instance(obj)

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import copy
-from functools import partial
 
-import yaml
-from hypothesis import given, settings, strategies as st
 from pks_monitoring.platforms.pks import drop_control_plane_monitors
-
 
 
 def test_drop_control_plane_monitors(kube_prometheus):
@@ -27,6 +23,8 @@ def test_drop_control_plane_monitors(kube_prometheus):
     alerts = {r["alert"] for g in rules["spec"]["groups"] for r in g["rules"] if "alert" in r}
     assert {"KubeControllerManagerDown", "KubeSchedulerDown"}.isdisjoint(alerts)
     assert [g["name"] for g in rules["spec"]["groups"]] == [
-        g for g in upstream if g not in ("kubernetes-system-controller-manager", "kubernetes-system-scheduler")
+        g
+        for g in upstream
+        if g not in ("kubernetes-system-controller-manager", "kubernetes-system-scheduler")
     ]
     assert "KubeAPIDown" in alerts

@@ -1,6 +1,6 @@
-"""Renders of stacks in a process of their own, as tests/tools/test_stacks.py perturbs it:
+"""Renders of stacks in a process of their own, as tests/program/test_stacks.py perturbs it:
 
-    python -m tests.tools.determinism_probe OUT STACK_FILE... [--shift-clock SECONDS]
+    python -m tests.program.determinism_probe OUT STACK_FILE... [--shift-clock SECONDS]
 
 For each stack file, in the order given: the render in OUT/<stack>/render/ (pks_monitoring.offline.render,
 unchanged) and OUT/<stack>/fingerprint.json: every resource the program registered, all of them
@@ -13,6 +13,7 @@ ordering, to show that the perturbation was really there.
 The hash seed is PYTHONHASHSEED, set by the caller. --shift-clock moves every clock the Python
 code of this process can read (time.*, datetime.*) by SECONDS, before the program is imported.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,23 @@ from pathlib import Path
 from typing import Any
 
 # Strings whose set iteration order follows the hash seed.
-PROBE_WORDS = [f"{word}-{i}" for i, word in enumerate("prometheus alertmanager grafana node exporter rules "
-                                                       "namespace secret service monitor".split())]
+PROBE_WORDS = [
+    f"{word}-{i}"
+    for i, word in enumerate(
+        [
+            "prometheus",
+            "alertmanager",
+            "grafana",
+            "node",
+            "exporter",
+            "rules",
+            "namespace",
+            "secret",
+            "service",
+            "monitor",
+        ]
+    )
+]
 
 
 def shift_clock(seconds: float) -> None:

@@ -6,13 +6,13 @@ explicit provider, bound to the service account and following the discovery role
 hands over; it creates no dashboard object, and its dashboard passes the checks this repository's
 dashboards/ applies, so the pull request its README asks for goes through.
 """
+
 from __future__ import annotations
 
 import asyncio
 import gc
 import json
 import shutil
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,9 @@ from pulumi.runtime import rpc
 from pulumi.runtime.settings import SETTINGS
 
 from pks_monitoring.dashboards import DASHBOARDS_DIR, load_dashboards, shipped_dashboards
+from pks_monitoring.offline import mock_engine
+from pks_monitoring.offline.mock_engine import Recorder, Registration
+from pks_monitoring.offline.render import plain
 from pks_monitoring.settings import PROJECT_ROOT, SettingsError
 from tests.helpers.app_monitor import ENDPOINT_SLICE_GRANTS, ENDPOINTS_GRANTS, grants, objects
 from tests.helpers.dashboards import (
@@ -37,9 +40,9 @@ from tests.helpers.dashboards import (
 )
 from tests.helpers.micrometer import APP
 from tests.helpers.schemas import crd_schemas, validate_core, validate_custom
-from pks_monitoring.offline import mock_engine
-from pks_monitoring.offline.mock_engine import Recorder, Registration
-from pks_monitoring.offline.render import plain
+
+# Whole-program runs, renders or real tools: left out of `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
 
 EXAMPLE = PROJECT_ROOT / "examples" / "app-team"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
@@ -80,7 +83,9 @@ class StackReferences(Recorder):
         outputs = self.stacks[args.resource_id]
         return resource_id, {
             "name": args.resource_id,
-            "outputs": {k: rpc.wrap_rpc_secret(v) if k in self.secret_outputs else v for k, v in outputs.items()},
+            "outputs": {
+                k: rpc.wrap_rpc_secret(v) if k in self.secret_outputs else v for k, v in outputs.items()
+            },
             "secretOutputNames": sorted(self.secret_outputs & outputs.keys()),
         }
 
@@ -97,7 +102,9 @@ def run_example(monkeypatch):
     `pulumi.Config()` reads its keys) with the StackReference mocked; `config_changes` maps keys to
     new values (None removes the key). Returns the mock_engine Run."""
 
-    def run(outputs=OUTPUTS, *, secret_outputs=(), config_changes=None, stack=MONITORING_STACK, example=EXAMPLE):
+    def run(
+        outputs=OUTPUTS, *, secret_outputs=(), config_changes=None, stack=MONITORING_STACK, example=EXAMPLE
+    ):
         config = example_config()
         for key, value in (config_changes or {}).items():
             if value is None:
@@ -107,10 +114,10 @@ def run_example(monkeypatch):
         # The example is another project, and its StackReference needs an answer.
         project = yaml.safe_load((EXAMPLE / "Pulumi.yaml").read_text())["name"]
         mocks = StackReferences(stacks={stack: outputs}, secret_outputs=frozenset(secret_outputs))
-        # The program puts its repository root on sys.path: a copy's must not outlive the test.
-        monkeypatch.setattr(sys, "path", list(sys.path))
         try:
-            return mock_engine.run_program(config, [], program=example / "__main__.py", project=project, mocks=mocks)
+            return mock_engine.run_program(
+                config, [], program=example / "__main__.py", project=project, mocks=mocks
+            )
         except BaseException:
             cancel_leftover_tasks()
             raise
@@ -138,7 +145,9 @@ def without_explicit_provider(resources: list[Registration], provider_urn: str) 
     return [r.name for r in resources if not (r.provider or "").startswith(provider_urn + "::")]
 
 
-def test_objects_land_in_the_app_namespace_bound_to_the_referenced_service_account(run_example, manifests_dir):
+def test_objects_land_in_the_app_namespace_bound_to_the_referenced_service_account(
+    run_example, manifests_dir
+):
     run = run_example()
     found = objects(run.recorder)
     assert set(found) == APP_OBJECTS
@@ -147,7 +156,11 @@ def test_objects_land_in_the_app_namespace_bound_to_the_referenced_service_accou
     assert reference.name == MONITORING_STACK
     binding = found["RoleBinding", "shop", "orders-prometheus-discovery"]
     assert binding["subjects"] == [SUBJECT]
-    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "orders-prometheus-discovery"}
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": "orders-prometheus-discovery",
+    }
     assert grants(found["Role", "shop", "orders-prometheus-discovery"]) == ENDPOINT_SLICE_GRANTS
     service_monitor = found["ServiceMonitor", "shop", "orders"]
     assert service_monitor["spec"]["selector"] == {"matchLabels": {"app.kubernetes.io/name": "orders"}}
@@ -171,7 +184,8 @@ def test_another_monitoring_stack_is_another_service_account(run_example):
     account = {"namespace": "monitoring", "name": "prometheus-main"}
     found = objects(run_example({**OUTPUTS, "prometheusServiceAccount": account}).recorder)
     assert found["RoleBinding", "shop", "orders-prometheus-discovery"]["subjects"] == [
-        {"kind": "ServiceAccount", **account}]
+        {"kind": "ServiceAccount", **account}
+    ]
 
 
 def test_every_kubernetes_object_goes_through_the_explicit_provider(run_example):
@@ -188,7 +202,9 @@ def test_every_kubernetes_object_goes_through_the_explicit_provider(run_example)
     project = yaml.safe_load((EXAMPLE / "Pulumi.yaml").read_text())
     assert project["config"]["pulumi:disable-default-providers"]["value"] == ["kubernetes"]
     # It runs in this repository's venv, which has everything it imports.
-    assert (EXAMPLE / project["runtime"]["options"]["virtualenv"]).resolve() == (PROJECT_ROOT / ".venv").resolve()
+    assert (EXAMPLE / project["runtime"]["options"]["virtualenv"]).resolve() == (
+        PROJECT_ROOT / ".venv"
+    ).resolve()
 
 
 def test_a_secret_output_stays_secret(run_example):
@@ -213,9 +229,13 @@ def test_a_stack_without_the_discovery_role_output_fails_naming_it(run_example):
 
 
 def test_the_reference_names_the_configured_stack(run_example):
-    run = run_example(stack="acme/pks-monitoring/prod",
-                      config_changes={"app-team:monitoringStack": "acme/pks-monitoring/prod"})
-    assert [r.name for r in run.recorder.resources if r.type == STACK_REFERENCE] == ["acme/pks-monitoring/prod"]
+    run = run_example(
+        stack="acme/pks-monitoring/prod",
+        config_changes={"app-team:monitoringStack": "acme/pks-monitoring/prod"},
+    )
+    assert [r.name for r in run.recorder.resources if r.type == STACK_REFERENCE] == [
+        "acme/pks-monitoring/prod"
+    ]
     assert set(objects(run.recorder)) == APP_OBJECTS
 
 
@@ -247,12 +267,14 @@ def test_dashboard_is_an_output_not_an_object(run_example):
     is in its dashboards/, in the namespace the reference names."""
     run = run_example()
     assert not [r for r in run.recorder.kubernetes_objects() if r.type.endswith(":ConfigMap")]
-    assert run.outputs["dashboards"] == [{
-        "file": "dashboards/shop-service-level.json",
-        "uid": "shop-service-level",
-        "title": "Shop / Service level",
-        "configMap": "observability/grafana-dashboard-shop-service-level",
-    }]
+    assert run.outputs["dashboards"] == [
+        {
+            "file": "dashboards/shop-service-level.json",
+            "uid": "shop-service-level",
+            "title": "Shop / Service level",
+            "configMap": "observability/grafana-dashboard-shop-service-level",
+        }
+    ]
 
 
 def test_a_broken_dashboard_stops_the_program_naming_the_file(run_example, tmp_path):
@@ -287,7 +309,9 @@ def test_dashboard_queries_parse_and_select_the_app(tmp_path, example_dashboards
     assert len(queries) == 8  # 5 panels, 3 query variables
     result = check_rules(tmp_path / "queries.yaml", {k: substitute(v, SOMEWHERE) for k, v in queries.items()})
     assert result.returncode == 0, result.stdout + result.stderr
-    problems = {name: p for name, expr in panel_queries(example_dashboards[0]).items() if (p := filter_problems(expr))}
+    problems = {
+        name: p for name, expr in panel_queries(example_dashboards[0]).items() if (p := filter_problems(expr))
+    }
     assert not problems, problems
     # The check bites: a panel that forgot the job matcher is named.
     unscoped = panel_queries(example_dashboards[0])
@@ -295,7 +319,9 @@ def test_dashboard_queries_parse_and_select_the_app(tmp_path, example_dashboards
     assert filter_problems(unscoped[name].replace('job="$job", ', ""))
 
 
-def test_dashboard_answers_for_a_micrometer_app_and_only_for_it(app_prometheus, spring_boot_app, example_dashboards):
+def test_dashboard_answers_for_a_micrometer_app_and_only_for_it(
+    app_prometheus, spring_boot_app, example_dashboards
+):
     """A real Prometheus scraping a stand-in for a Spring Boot app on 127.0.0.1 (the fixture of
     tests/components/test_dashboards.py): every panel has data, every variable finds the app, and
     another namespace, job or instance gets nothing."""
@@ -303,12 +329,20 @@ def test_dashboard_answers_for_a_micrometer_app_and_only_for_it(app_prometheus, 
     app = {**APP, "instance": spring_boot_app}
     variables = {**BUILT_INS, **app}
     queries = panel_queries(dashboard)
-    empty = {name: expr for name, expr in queries.items() if not has_data(app_prometheus, substitute(expr, variables))}
+    empty = {
+        name: expr
+        for name, expr in queries.items()
+        if not has_data(app_prometheus, substitute(expr, variables))
+    }
     assert not empty, empty
     for name, (variable, expr) in variable_queries(dashboard).items():
-        found = {sample["metric"].get(variable) for sample in app_prometheus.vector(substitute(expr, variables))}
+        found = {
+            sample["metric"].get(variable) for sample in app_prometheus.vector(substitute(expr, variables))
+        }
         assert found == {app[variable]}, (name, found)
     for variable in app:
         other = {**variables, variable: "other"}
-        leaking = {name: expr for name, expr in queries.items() if app_prometheus.vector(substitute(expr, other))}
+        leaking = {
+            name: expr for name, expr in queries.items() if app_prometheus.vector(substitute(expr, other))
+        }
         assert not leaking, (variable, leaking)

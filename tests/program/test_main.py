@@ -1,29 +1,44 @@
 """__main__.py as the engine runs it: settings wired to the components, secrets kept secret."""
+
 from __future__ import annotations
 
 import json
 
+import pytest
 from pulumi.runtime import rpc
 
 from pks_monitoring.offline.mock_engine import run_program, stack_config
 
-MARKERS = {"environment": "https://10.0.0.6:25555", "client": "ops-manager",
-           "clientSecret": "MARKER-bosh-secret-41", "caCert": "-----BEGIN CERTIFICATE-----\nMARKER-ca-42\n-----END CERTIFICATE-----\n"}
+# Whole-program runs, renders or real tools: left out of `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
+
+MARKERS = {
+    "environment": "https://10.0.0.6:25555",
+    "client": "ops-manager",
+    "clientSecret": "MARKER-bosh-secret-41",
+    "caCert": "-----BEGIN CERTIFICATE-----\nMARKER-ca-42\n-----END CERTIFICATE-----\n",
+}
 
 
 def test_addon_owner_stack_wires_the_addon_and_keeps_bosh_secrets(dev_stack_file):
     config, secret_keys = stack_config(dev_stack_file)
-    config["pks-monitoring:nodeExporter"] = json.dumps({
-        "port": 9101,
-        "addon": {"enabled": True, "bosh": MARKERS},
-        "staticTargets": [{"name": "pks-api", "address": "10.0.0.5"}],
-    })
+    config["pks-monitoring:nodeExporter"] = json.dumps(
+        {
+            "port": 9101,
+            "addon": {"enabled": True, "bosh": MARKERS},
+            "staticTargets": [{"name": "pks-api", "address": "10.0.0.5"}],
+        }
+    )
     run = run_program(config, [*secret_keys, "pks-monitoring:nodeExporter"])
     commands = [r for r in run.recorder.resources if r.type == "command:local:Command"]
     assert commands
     assert run.outputs["rolloutCommand"].startswith("tkgi upgrade-cluster")
     # The scrape configs follow node_exporter's port.
-    secret = next(r for r in run.recorder.kubernetes_objects() if r.inputs["metadata"]["name"] == "additional-scrape-configs")
+    secret = next(
+        r
+        for r in run.recorder.kubernetes_objects()
+        if r.inputs["metadata"]["name"] == "additional-scrape-configs"
+    )
     assert "10.0.0.5:9101" in rpc.unwrap_rpc_secret(secret.inputs["stringData"])["prometheus-additional.yaml"]
     # Secrets: never in a command string, an output or a Kubernetes object.
     for marker in ("MARKER-bosh-secret-41", "MARKER-ca-42"):

@@ -7,13 +7,15 @@ The render cannot decrypt `secure:` values (it passes the placeholder), so the m
 engine as decrypted config, the way `pulumi up` hands them over: `pks_monitoring.offline.render.render` runs with
 its config source replaced by this stack, and its own writing step writes the files.
 """
+
 from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from types import UnionType
-from typing import Annotated, Any, Iterator, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import pulumi
 import pytest
@@ -23,8 +25,11 @@ from pulumi.runtime import rpc
 from pydantic import BaseModel, SecretStr
 
 import pks_monitoring.offline.render as render_tool
-from pks_monitoring.settings import PROJECT, SECRET_PLACEHOLDER, Settings
 from pks_monitoring.offline.mock_engine import RecordingMonitor, Run, run_program
+from pks_monitoring.settings import PROJECT, SECRET_PLACEHOLDER, Settings
+
+# Whole-program runs, renders or real tools: left out of `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
 
 PLAIN_TEXT_REFUSAL = ": a secret given in plain text; "
 
@@ -83,7 +88,10 @@ ADMIN_PASSWORD = ("grafana", "adminPassword")
 CLIENT_SECRET = ("nodeExporter", "addon", "bosh", "clientSecret")
 CA_CERT = ("nodeExporter", "addon", "bosh", "caCert")
 RECEIVER_SECRETS = {  # receiver type -> its secret fields
-    "slack": ["apiUrl"], "webhook": ["url"], "email": ["authPassword"], "pagerduty": ["routingKey", "serviceKey"],
+    "slack": ["apiUrl"],
+    "webhook": ["url"],
+    "email": ["authPassword"],
+    "pagerduty": ["routingKey", "serviceKey"],
 }
 
 
@@ -96,23 +104,40 @@ AUDIT_STACK: dict[str, Any] = {
     f"{PROJECT}:cluster": "demo",
     f"{PROJECT}:kubePrometheus": {"manifests": "../shared/kube-prometheus/v0.18.0/manifests"},
     f"{PROJECT}:grafana": {"adminPassword": marker(ADMIN_PASSWORD)},
-    f"{PROJECT}:nodeExporter": {"addon": {
-        "enabled": True,
-        "rollout": True,
-        "deleteOnDestroy": True,
-        "bosh": {
-            "environment": "https://10.0.0.6:25555",
-            "client": "ops_manager",
-            "clientSecret": marker(CLIENT_SECRET),
-            "caCert": f"-----BEGIN CERTIFICATE-----\n{marker(CA_CERT)}\n-----END CERTIFICATE-----\n",
-        },
-    }},
+    f"{PROJECT}:nodeExporter": {
+        "addon": {
+            "enabled": True,
+            "rollout": True,
+            "deleteOnDestroy": True,
+            "bosh": {
+                "environment": "https://10.0.0.6:25555",
+                "client": "ops_manager",
+                "clientSecret": marker(CLIENT_SECRET),
+                "caCert": f"-----BEGIN CERTIFICATE-----\n{marker(CA_CERT)}\n-----END CERTIFICATE-----\n",
+            },
+        }
+    },
     f"{PROJECT}:alertmanager": {
         "receivers": [
-            {"name": "ops-slack", "type": "slack", "apiUrl": f"https://hooks.slack.example/services/{receiver_marker('apiUrl')}"},
-            {"name": "hook", "type": "webhook", "url": f"https://hooks.example/alert?token={receiver_marker('url')}"},
-            {"name": "mail", "type": "email", "to": "ops@example.com", "from": "am@example.com",
-             "smarthost": "smtp.example.com:587", "authUsername": "am", "authPassword": receiver_marker("authPassword")},
+            {
+                "name": "ops-slack",
+                "type": "slack",
+                "apiUrl": f"https://hooks.slack.example/services/{receiver_marker('apiUrl')}",
+            },
+            {
+                "name": "hook",
+                "type": "webhook",
+                "url": f"https://hooks.example/alert?token={receiver_marker('url')}",
+            },
+            {
+                "name": "mail",
+                "type": "email",
+                "to": "ops@example.com",
+                "from": "am@example.com",
+                "smarthost": "smtp.example.com:587",
+                "authUsername": "am",
+                "authPassword": receiver_marker("authPassword"),
+            },
             {"name": "pager", "type": "pagerduty", "routingKey": receiver_marker("routingKey")},
             {"name": "pager-v1", "type": "pagerduty", "serviceKey": receiver_marker("serviceKey")},
         ],
@@ -280,9 +305,12 @@ def test_grafana_admin_secret_holds_the_password_as_a_secret(audit):
     assert rendered["stringData"] == SECRET_PLACEHOLDER
     # The Deployment reads it from the Secret, never as a value.
     deployment = json.loads((out / "k8s/monitoring/Deployment_grafana.yaml").read_text())
-    env = {e["name"]: e for c in deployment["spec"]["template"]["spec"]["containers"] for e in c.get("env", [])}
+    env = {
+        e["name"]: e for c in deployment["spec"]["template"]["spec"]["containers"] for e in c.get("env", [])
+    }
     assert env["GF_SECURITY_ADMIN_PASSWORD"] == {
-        "name": "GF_SECURITY_ADMIN_PASSWORD", "valueFrom": {"secretKeyRef": {"key": "admin-password", "name": "grafana-admin"}}
+        "name": "GF_SECURITY_ADMIN_PASSWORD",
+        "valueFrom": {"secretKeyRef": {"key": "admin-password", "name": "grafana-admin"}},
     }
 
 

@@ -2,7 +2,7 @@
 ordering of the process: so a second `pulumi up` with unchanged settings changes nothing.
 
 How: all stacks are run twice under the mock engine, each time in a fresh interpreter
-(tests/tools/determinism_probe.py), the second time in the reverse order (so that no state one
+(tests/program/determinism_probe.py), the second time in the reverse order (so that no state one
 stack's run leaves in the process can shape another's unnoticed):
 - hash ordering: PYTHONHASHSEED 1 and 2, so that anything built from iterating a set (or a dict
   filled from one) comes out in another order;
@@ -15,6 +15,7 @@ the rendered Kubernetes objects: providers and commands too) by type, name, prov
 dependencies and inputs with secret values included. Each run also reports what it saw of the
 clock and of set ordering: the test checks the perturbations really happened.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,10 +28,13 @@ from pathlib import Path
 import pytest
 from pulumi.runtime import rpc
 
+from pks_monitoring.offline.mock_engine import Recorder, RecordingMonitor, Registration, Run
+from pks_monitoring.offline.render_diff import stacks_in
 from pks_monitoring.settings import MANIFESTS_ENV, PROJECT_ROOT
 from tests.program.determinism_probe import digest, fingerprint
-from pks_monitoring.offline.mock_engine import Recorder, Registration, RecordingMonitor, Run
-from pks_monitoring.offline.render_diff import stacks_in
+
+# Whole-program runs, renders or real tools: left out of `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
 
 CLOCK_SHIFT = 400 * 86400 + 3600 + 1
 RUNS = {"first": {"seed": "1", "shift": 0}, "second": {"seed": "2", "shift": CLOCK_SHIFT}}
@@ -39,7 +43,7 @@ STACKS = stacks_in(PROJECT_ROOT)
 
 def probe(out: Path, stack_files: list[Path], seed: str, shift: int, manifests_dir: Path) -> None:
     env = {**os.environ, "PYTHONHASHSEED": seed, MANIFESTS_ENV: str(manifests_dir)}
-    args = [sys.executable, "-m", "tests.tools.determinism_probe", str(out), *map(str, stack_files)]
+    args = [sys.executable, "-m", "tests.program.determinism_probe", str(out), *map(str, stack_files)]
     if shift:
         args += ["--shift-clock", str(shift)]
     result = subprocess.run(args, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
@@ -73,17 +77,21 @@ def tree(root: Path) -> dict[str, bytes]:
 def test_two_renders_are_byte_identical(runs, stack):
     first, second = (tree(runs[name] / stack / "render") for name in RUNS)
     assert "outputs.json" in first and any(name.startswith("k8s/") for name in first)
-    assert first == second, sorted(name for name in first.keys() | second.keys()
-                                   if first.get(name) != second.get(name))
+    assert first == second, sorted(
+        name for name in first.keys() | second.keys() if first.get(name) != second.get(name)
+    )
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_no_resource_depends_on_time_randomness_or_ordering(runs, stack):
     first, second = fingerprints(runs, stack)
     assert first["outputs"] == second["outputs"]
-    assert first["resources"] == second["resources"], "these differ: " + ", ".join(sorted(
-        {f"{r['type']} {r['name']}" for r in first["resources"] if r not in second["resources"]}
-        | {f"{r['type']} {r['name']}" for r in second["resources"] if r not in first["resources"]}))
+    assert first["resources"] == second["resources"], "these differ: " + ", ".join(
+        sorted(
+            {f"{r['type']} {r['name']}" for r in first["resources"] if r not in second["resources"]}
+            | {f"{r['type']} {r['name']}" for r in second["resources"] if r not in first["resources"]}
+        )
+    )
     assert "pulumi:providers:kubernetes" in {r["type"] for r in first["resources"]}
 
 
@@ -103,6 +111,7 @@ def test_the_runs_really_differed(runs):
 def test_the_stacks_differ_where_the_clusters_do(runs):
     """The second example stack is another cluster: its own context, name, replicas, storage and
     the director-wide addon, which only one stack owns."""
+
     def read(stack: str, name: str) -> dict:
         return json.loads((runs["first"] / stack / "render" / name).read_text())
 

@@ -1,5 +1,6 @@
 """`pks-monitoring:apps` and `pks-monitoring:demoApp`: defaults, what reaches AppMonitorArgs, and
 one clear line for each kind of bad input."""
+
 from __future__ import annotations
 
 import pytest
@@ -29,29 +30,56 @@ def test_defaults(base):
 
 def test_what_reaches_the_app_monitor(base):
     account = {"namespace": "monitoring", "name": "prometheus-k8s"}
-    app = Settings.from_raw({**base, APPS: [{
-        **HELLO, "scheme": "https", "interval": "1h30m",
-        "tlsConfig": {"insecureSkipVerify": True, "serverName": "hello-pks.hello.svc"},
-        "namespaceSelector": {"matchNames": ["hello", "hello-canary"]},
-    }]}).apps[0]
+    app = Settings.from_raw(
+        {
+            **base,
+            APPS: [
+                {
+                    **HELLO,
+                    "scheme": "https",
+                    "interval": "1h30m",
+                    "tlsConfig": {"insecureSkipVerify": True, "serverName": "hello-pks.hello.svc"},
+                    "namespaceSelector": {"matchNames": ["hello", "hello-canary"]},
+                }
+            ],
+        }
+    ).apps[0]
     args = AppMonitorArgs.from_settings(app, account, "EndpointSlice")
     assert (args.app, args.namespace, args.port, args.path, args.interval, args.scheme) == (
-        "hello-pks", "hello", "http", "/actuator/prometheus", "1h30m", "https")
+        "hello-pks",
+        "hello",
+        "http",
+        "/actuator/prometheus",
+        "1h30m",
+        "https",
+    )
     assert args.selector == {"app": "hello-pks"}
     assert args.namespaces == ("hello", "hello-canary")
     assert args.tls_config == {"insecureSkipVerify": True, "serverName": "hello-pks.hello.svc"}
     assert (args.prometheus_service_account, args.discovery_role) == (account, "EndpointSlice")
     # Without a namespaceSelector, Prometheus discovers the Service in the app's own namespace.
-    assert AppMonitorArgs.from_settings(Settings.from_raw({**base, APPS: [HELLO]}).apps[0], account, "Endpoints").namespaces == ("hello",)
+    assert AppMonitorArgs.from_settings(
+        Settings.from_raw({**base, APPS: [HELLO]}).apps[0], account, "Endpoints"
+    ).namespaces == ("hello",)
 
 
 def test_demo_app_adds_its_own_entry(base):
     settings = Settings.from_raw({**base, "pks-monitoring:demoApp": {"enabled": True}})
     (demo,) = apps_to_monitor(settings)
     assert (demo.name, demo.namespace, demo.selector, demo.port, demo.path) == (
-        "hello-pks", "hello", {"app": "hello-pks"}, "http", "/actuator/prometheus")
+        "hello-pks",
+        "hello",
+        {"app": "hello-pks"},
+        "http",
+        "/actuator/prometheus",
+    )
     other = {**HELLO, "name": "orders"}
-    assert [a.name for a in apps_to_monitor(Settings.from_raw({**settings_raw(base, other), "pks-monitoring:demoApp": {"enabled": True}}))] == ["orders", "hello-pks"]
+    assert [
+        a.name
+        for a in apps_to_monitor(
+            Settings.from_raw({**settings_raw(base, other), "pks-monitoring:demoApp": {"enabled": True}})
+        )
+    ] == ["orders", "hello-pks"]
 
 
 def settings_raw(base: dict, *apps: dict) -> dict:
@@ -66,11 +94,19 @@ def settings_raw(base: dict, *apps: dict) -> dict:
         ({"namespace": "Hello"}, f"{APPS}[0].namespace", "pattern"),
         ({"namespace": "-hello"}, f"{APPS}[0].namespace", "pattern"),
         ({"name": None}, f"{APPS}[0].name", "required"),
-        ({"port": 8080}, f"{APPS}[0].port", "8080 is a port number; a ServiceMonitor selects the Service port by its name"),
+        (
+            {"port": 8080},
+            f"{APPS}[0].port",
+            "8080 is a port number; a ServiceMonitor selects the Service port by its name",
+        ),
         ({"port": "8080"}, f"{APPS}[0].port", "8080 is a port number"),
         ({"port": "HTTP"}, f"{APPS}[0].port", "pattern"),
         ({"port": None}, f"{APPS}[0].port", "required"),
-        ({"interval": "30"}, f"{APPS}[0].interval", "'30' is not a Prometheus duration; write a positive number with a unit"),
+        (
+            {"interval": "30"},
+            f"{APPS}[0].interval",
+            "'30' is not a Prometheus duration; write a positive number with a unit",
+        ),
         ({"interval": "30x"}, f"{APPS}[0].interval", "'30x' is not a Prometheus duration"),
         ({"interval": "1m1h"}, f"{APPS}[0].interval", "largest unit first"),
         ({"interval": "1h1h"}, f"{APPS}[0].interval", "not a Prometheus duration"),
@@ -84,13 +120,37 @@ def settings_raw(base: dict, *apps: dict) -> dict:
         ({"path": "actuator/prometheus"}, f"{APPS}[0].path", "pattern"),
         ({"scheme": "ftp"}, f"{APPS}[0].scheme", "'http' or 'https'"),
         ({"tlsConfig": {"insecureSkipVerify": True}}, f"{APPS}[0]", "tlsConfig applies to scheme https only"),
-        ({"scheme": "https", "tlsConfig": {"insecureSkipverify": True}}, f"{APPS}[0].tlsConfig.insecureSkipverify", "unknown key"),
-        ({"scheme": "https", "tlsConfig": {"ca": {}}}, f"{APPS}[0].tlsConfig.ca", "exactly one of configMap or secret"),
-        ({"scheme": "https", "tlsConfig": {"ca": {"secret": {"name": "ca"}}}}, f"{APPS}[0].tlsConfig.ca.secret.key", "required"),
-        ({"namespaceSelector": {"any": True}}, f"{APPS}[0].namespaceSelector", "any: Prometheus would need read access in every namespace"),
+        (
+            {"scheme": "https", "tlsConfig": {"insecureSkipverify": True}},
+            f"{APPS}[0].tlsConfig.insecureSkipverify",
+            "unknown key",
+        ),
+        (
+            {"scheme": "https", "tlsConfig": {"ca": {}}},
+            f"{APPS}[0].tlsConfig.ca",
+            "exactly one of configMap or secret",
+        ),
+        (
+            {"scheme": "https", "tlsConfig": {"ca": {"secret": {"name": "ca"}}}},
+            f"{APPS}[0].tlsConfig.ca.secret.key",
+            "required",
+        ),
+        (
+            {"namespaceSelector": {"any": True}},
+            f"{APPS}[0].namespaceSelector",
+            "any: Prometheus would need read access in every namespace",
+        ),
         ({"namespaceSelector": {"matchNames": []}}, f"{APPS}[0].namespaceSelector.matchNames", "at least 1"),
-        ({"namespaceSelector": {"matchNames": ["a", "a"]}}, f"{APPS}[0].namespaceSelector.matchNames", "listed twice"),
-        ({"namespaceSelector": {"matchNames": ["Shop"]}}, f"{APPS}[0].namespaceSelector.matchNames[0]", "pattern"),
+        (
+            {"namespaceSelector": {"matchNames": ["a", "a"]}},
+            f"{APPS}[0].namespaceSelector.matchNames",
+            "listed twice",
+        ),
+        (
+            {"namespaceSelector": {"matchNames": ["Shop"]}},
+            f"{APPS}[0].namespaceSelector.matchNames[0]",
+            "pattern",
+        ),
         ({"intervall": "30s"}, f"{APPS}[0].intervall", "unknown key"),
     ],
 )
@@ -104,7 +164,11 @@ def test_bad_app_is_one_line_naming_the_key(base, app, key, words):
     [
         ({APPS: {"name": "hello-pks"}}, APPS, "valid list"),
         ({"pks-monitoring:demoApp": {"enabled": "sometimes"}}, "pks-monitoring:demoApp.enabled", "boolean"),
-        ({"pks-monitoring:demoApp": {"enabled": True, "image": "x"}}, "pks-monitoring:demoApp.image", "unknown key"),
+        (
+            {"pks-monitoring:demoApp": {"enabled": True, "image": "x"}},
+            "pks-monitoring:demoApp.image",
+            "unknown key",
+        ),
     ],
 )
 def test_bad_shapes_are_one_line_naming_the_key(base, change, key, words):
@@ -114,9 +178,24 @@ def test_bad_shapes_are_one_line_naming_the_key(base, change, key, words):
 @pytest.mark.parametrize(
     "apps, demo, key, words",
     [
-        ([HELLO, {**HELLO, "namespace": "other"}], False, f"{APPS}[1].name", "'hello-pks' is also the name of apps[0]; give every app its own name"),
-        ([{**HELLO, "name": "a"}, {**HELLO, "name": "b"}, {**HELLO, "name": "a"}], False, f"{APPS}[2].name", "apps[0]"),
-        ([{**HELLO, "name": "a"}, HELLO], True, f"{APPS}[1].name", "'hello-pks' is the demo app's name (demoApp.enabled)"),
+        (
+            [HELLO, {**HELLO, "namespace": "other"}],
+            False,
+            f"{APPS}[1].name",
+            "'hello-pks' is also the name of apps[0]; give every app its own name",
+        ),
+        (
+            [{**HELLO, "name": "a"}, {**HELLO, "name": "b"}, {**HELLO, "name": "a"}],
+            False,
+            f"{APPS}[2].name",
+            "apps[0]",
+        ),
+        (
+            [{**HELLO, "name": "a"}, HELLO],
+            True,
+            f"{APPS}[1].name",
+            "'hello-pks' is the demo app's name (demoApp.enabled)",
+        ),
     ],
 )
 def test_app_names_are_unique(base, apps, demo, key, words):
@@ -129,4 +208,7 @@ def test_app_names_are_unique(base, apps, demo, key, words):
 
 def test_unique_names_pass(base):
     apps = [HELLO, {**HELLO, "name": "orders", "namespace": "hello"}]
-    assert [a.name for a in apps_to_monitor(Settings.from_raw(settings_raw(base, *apps)))] == ["hello-pks", "orders"]
+    assert [a.name for a in apps_to_monitor(Settings.from_raw(settings_raw(base, *apps)))] == [
+        "hello-pks",
+        "orders",
+    ]

@@ -1,13 +1,14 @@
 """`pks-monitoring:grafana`: defaults, one clear line per bad input, and secrets set in plain text."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
 
+from pks_monitoring.offline.mock_engine import stack_config
 from pks_monitoring.settings import Settings, plain_text_secrets
 from tests.helpers.settings import BASE, assert_one_line_error
-from pks_monitoring.offline.mock_engine import stack_config
 
 GRAFANA = "pks-monitoring:grafana"
 PASSWORD = "MARKER-grafana-pw-7f3a"
@@ -31,9 +32,16 @@ def test_password_is_kept_secret():
 
 
 def test_ingress_settings():
-    expose = Settings.from_raw(grafana(expose={
-        "type": "Ingress", "host": "grafana.example.com", "tlsSecretName": "grafana-tls",
-        "ingressController": {**CONTROLLER, "cidrs": ["10.40.0.7"]}})).grafana.expose
+    expose = Settings.from_raw(
+        grafana(
+            expose={
+                "type": "Ingress",
+                "host": "grafana.example.com",
+                "tlsSecretName": "grafana-tls",
+                "ingressController": {**CONTROLLER, "cidrs": ["10.40.0.7"]},
+            }
+        )
+    ).grafana.expose
     assert expose.host == "grafana.example.com" and expose.tls_secret_name == "grafana-tls"
     assert expose.ingress_controller.cidrs == ["10.40.0.7/32"]  # an address is a /32
 
@@ -41,33 +49,84 @@ def test_ingress_settings():
 @pytest.mark.parametrize(
     "values, key, words",
     [
-        ({"expose": {"type": "Ingress", "ingressController": CONTROLLER}}, f"{GRAFANA}.expose",
-         f"host is required when type is Ingress; set it with `pulumi config set --path {GRAFANA}.expose.host"),
-        ({"expose": {"type": "ClusterIP"}}, f"{GRAFANA}.expose.type",
-         "'none', 'NodePort', 'LoadBalancer' or 'Ingress' (got 'ClusterIP')"),
+        (
+            {"expose": {"type": "Ingress", "ingressController": CONTROLLER}},
+            f"{GRAFANA}.expose",
+            f"host is required when type is Ingress; set it with `pulumi config set --path {GRAFANA}.expose.host",
+        ),
+        (
+            {"expose": {"type": "ClusterIP"}},
+            f"{GRAFANA}.expose.type",
+            "'none', 'NodePort', 'LoadBalancer' or 'Ingress' (got 'ClusterIP')",
+        ),
         ({"expose": {"type": "nodeport"}}, f"{GRAFANA}.expose.type", "(got 'nodeport')"),
-        ({"expose": {"type": "NodePort", "nodePort": 8080}}, f"{GRAFANA}.expose.nodePort",
-         "greater than or equal to 30000 (got 8080)"),
-        ({"expose": {"type": "NodePort", "nodePort": 32768}}, f"{GRAFANA}.expose.nodePort",
-         "less than or equal to 32767 (got 32768)"),
-        ({"expose": {"type": "Ingress", "host": "grafana.example.com"}}, f"{GRAFANA}.expose",
-         "ingressController is required when type is Ingress"),
-        ({"expose": {"type": "Ingress", "host": "10.0.0.8", "ingressController": CONTROLLER}},
-         f"{GRAFANA}.expose.host", "IP address"),
-        ({"expose": {"type": "Ingress", "host": "Grafana_UI", "ingressController": CONTROLLER}},
-         f"{GRAFANA}.expose.host", "pattern"),
-        ({"expose": {"type": "Ingress", "host": "g.example.com", "ingressController": {"namespace": "ingress-nginx"}}},
-         f"{GRAFANA}.expose.ingressController", "namespace and podLabels go together"),
-        ({"expose": {"type": "Ingress", "host": "g.example.com", "ingressController": {}}},
-         f"{GRAFANA}.expose.ingressController", "name the controller"),
-        ({"expose": {"type": "Ingress", "host": "g.example.com", "ingressController": {"cidrs": ["10.0.0.1/8"]}}},
-         f"{GRAFANA}.expose.ingressController.cidrs", "host bits set"),
-        ({"expose": {"type": "LoadBalancer", "loadBalancerSourceRanges": ["any"]}},
-         f"{GRAFANA}.expose.loadBalancerSourceRanges", "'any' is not an IPv4 network"),
-        ({"expose": {"type": "NodePort", "host": "g.example.com"}}, f"{GRAFANA}.expose",
-         "host does not apply to type NodePort"),
-        ({"expose": {"loadBalancerSourceRanges": ["10.0.0.0/8"]}}, f"{GRAFANA}.expose",
-         "loadBalancerSourceRanges does not apply to type none"),
+        (
+            {"expose": {"type": "NodePort", "nodePort": 8080}},
+            f"{GRAFANA}.expose.nodePort",
+            "greater than or equal to 30000 (got 8080)",
+        ),
+        (
+            {"expose": {"type": "NodePort", "nodePort": 32768}},
+            f"{GRAFANA}.expose.nodePort",
+            "less than or equal to 32767 (got 32768)",
+        ),
+        (
+            {"expose": {"type": "Ingress", "host": "grafana.example.com"}},
+            f"{GRAFANA}.expose",
+            "ingressController is required when type is Ingress",
+        ),
+        (
+            {"expose": {"type": "Ingress", "host": "10.0.0.8", "ingressController": CONTROLLER}},
+            f"{GRAFANA}.expose.host",
+            "IP address",
+        ),
+        (
+            {"expose": {"type": "Ingress", "host": "Grafana_UI", "ingressController": CONTROLLER}},
+            f"{GRAFANA}.expose.host",
+            "pattern",
+        ),
+        (
+            {
+                "expose": {
+                    "type": "Ingress",
+                    "host": "g.example.com",
+                    "ingressController": {"namespace": "ingress-nginx"},
+                }
+            },
+            f"{GRAFANA}.expose.ingressController",
+            "namespace and podLabels go together",
+        ),
+        (
+            {"expose": {"type": "Ingress", "host": "g.example.com", "ingressController": {}}},
+            f"{GRAFANA}.expose.ingressController",
+            "name the controller",
+        ),
+        (
+            {
+                "expose": {
+                    "type": "Ingress",
+                    "host": "g.example.com",
+                    "ingressController": {"cidrs": ["10.0.0.1/8"]},
+                }
+            },
+            f"{GRAFANA}.expose.ingressController.cidrs",
+            "host bits set",
+        ),
+        (
+            {"expose": {"type": "LoadBalancer", "loadBalancerSourceRanges": ["any"]}},
+            f"{GRAFANA}.expose.loadBalancerSourceRanges",
+            "'any' is not an IPv4 network",
+        ),
+        (
+            {"expose": {"type": "NodePort", "host": "g.example.com"}},
+            f"{GRAFANA}.expose",
+            "host does not apply to type NodePort",
+        ),
+        (
+            {"expose": {"loadBalancerSourceRanges": ["10.0.0.0/8"]}},
+            f"{GRAFANA}.expose",
+            "loadBalancerSourceRanges does not apply to type none",
+        ),
         ({"expose": {"type": "NodePort", "hots": "x"}}, f"{GRAFANA}.expose.hots", "unknown key"),
         ({"adminPassword": "admin"}, f"{GRAFANA}.adminPassword", "well-known default"),
         ({"adminPassword": ""}, f"{GRAFANA}.adminPassword", "empty"),
@@ -86,8 +145,10 @@ def test_password_in_plain_text_is_refused(write_stack):
     plain = write_stack({GRAFANA: {"adminPassword": PASSWORD}}, name="Pulumi.plain.yaml")
     config, secret_keys = stack_config(plain)
     [line] = plain_text_secrets({GRAFANA: json.loads(config[GRAFANA])}, set(secret_keys))
-    assert line.startswith(f"{GRAFANA}.adminPassword: a secret given in plain text; set it with "
-                           f"`pulumi config set --secret --path '{GRAFANA}.adminPassword' <value>`")
+    assert line.startswith(
+        f"{GRAFANA}.adminPassword: a secret given in plain text; set it with "
+        f"`pulumi config set --secret --path '{GRAFANA}.adminPassword' <value>`"
+    )
     assert PASSWORD not in line
 
 

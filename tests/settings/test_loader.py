@@ -1,4 +1,5 @@
 """The settings model: defaults, and one clear line for each kind of bad input."""
+
 from __future__ import annotations
 
 import re
@@ -7,7 +8,6 @@ import pytest
 
 from pks_monitoring.settings import Settings, SettingsError
 from tests.helpers.settings import BASE, assert_one_line_error
-
 
 
 def test_defaults(manifests_dir):
@@ -36,19 +36,43 @@ def test_kubeconfig_is_kept_secret():
 @pytest.mark.parametrize(
     "change, key, words",
     [
-        ({"pks-monitoring:prometheus": {"replicas": -1}}, "pks-monitoring:prometheus.replicas", "greater than or equal to 1"),
+        (
+            {"pks-monitoring:prometheus": {"replicas": -1}},
+            "pks-monitoring:prometheus.replicas",
+            "greater than or equal to 1",
+        ),
         ({"pks-monitoring:prometheus": {"replicas": "two"}}, "pks-monitoring:prometheus.replicas", "integer"),
         ({"pks-monitoring:alertmanager": "1"}, "pks-monitoring:alertmanager", "dictionary"),
         ({"pks-monitoring:prometheos": {"replicas": 1}}, "pks-monitoring:prometheos", "unknown config key"),
-        ({"pks-monitoring:kubePrometheus": {"namspace": "x"}}, "pks-monitoring:kubePrometheus.namspace", "unknown key"),
-        ({"pks-monitoring:kubePrometheus": {"manifests": "/does/not/exist"}}, "pks-monitoring:kubePrometheus.manifests", "not a directory"),
-        ({"pks-monitoring:kubePrometheus": {"manifests": "x", "namespace": "Monitoring_1"}}, "pks-monitoring:kubePrometheus.namespace", "pattern"),
+        (
+            {"pks-monitoring:kubePrometheus": {"namspace": "x"}},
+            "pks-monitoring:kubePrometheus.namspace",
+            "unknown key",
+        ),
+        (
+            {"pks-monitoring:kubePrometheus": {"manifests": "/does/not/exist"}},
+            "pks-monitoring:kubePrometheus.manifests",
+            "not a directory",
+        ),
+        (
+            {"pks-monitoring:kubePrometheus": {"manifests": "x", "namespace": "Monitoring_1"}},
+            "pks-monitoring:kubePrometheus.namespace",
+            "pattern",
+        ),
         ({"pks-monitoring:cluster": None}, "pks-monitoring:cluster", "required"),
         ({"pks-monitoring:cluster": "My Cluster"}, "pks-monitoring:cluster", "pattern"),
         ({"kubernetes:context": None}, "kubernetes", "kubernetes:context"),
-        ({"pks-monitoring:provider": {"upsertExistingObjects": "maybe"}}, "pks-monitoring:provider.upsertExistingObjects", "boolean"),
+        (
+            {"pks-monitoring:provider": {"upsertExistingObjects": "maybe"}},
+            "pks-monitoring:provider.upsertExistingObjects",
+            "boolean",
+        ),
         # Only the documented camelCase spelling: snake_case would dodge the plain-text-secret check.
-        ({"pks-monitoring:provider": {"upsert_existing_objects": True}}, "pks-monitoring:provider.upsert_existing_objects", "unknown key"),
+        (
+            {"pks-monitoring:provider": {"upsert_existing_objects": True}},
+            "pks-monitoring:provider.upsert_existing_objects",
+            "unknown key",
+        ),
     ],
 )
 def test_bad_input_is_one_line_naming_the_key(change, key, words):
@@ -56,32 +80,22 @@ def test_bad_input_is_one_line_naming_the_key(change, key, words):
     assert_one_line_error(raw, key, words)
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 @pytest.mark.parametrize(
     "change, key",
     [
         ({"pks-monitoring:platform": "gke"}, "pks-monitoring:platform"),
-        ({"pks-monitoring:nodeExporter": {"staticTargets": [{"name": "pks-api", "address": "10.0.0.5:9100 x"}]}},
-         "pks-monitoring:nodeExporter.staticTargets[0].address"),
-        ({"pks-monitoring:nodeExporter": {"staticTargets": [{"address": "10.0.0.5"}]}},
-         "pks-monitoring:nodeExporter.staticTargets[0].name"),
+        (
+            {
+                "pks-monitoring:nodeExporter": {
+                    "staticTargets": [{"name": "pks-api", "address": "10.0.0.5:9100 x"}]
+                }
+            },
+            "pks-monitoring:nodeExporter.staticTargets[0].address",
+        ),
+        (
+            {"pks-monitoring:nodeExporter": {"staticTargets": [{"address": "10.0.0.5"}]}},
+            "pks-monitoring:nodeExporter.staticTargets[0].name",
+        ),
     ],
 )
 def test_bad_scrape_settings(change, key):

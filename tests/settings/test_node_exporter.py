@@ -8,7 +8,6 @@ import pytest
 from pks_monitoring.settings import Settings
 from tests.helpers.settings import BASE, assert_one_line_error
 
-
 ADDON = "pks-monitoring:nodeExporter"
 
 
@@ -29,7 +28,10 @@ def test_node_exporter_addon_defaults(manifests_dir):
     addon_settings = settings.node_exporter.addon
     assert addon_settings.enabled is False
     assert addon_settings.config_name == "node-exporter"
-    assert (addon_settings.release.version, addon_settings.release.sha1) == ("5.8.0", "fe95651a07029512516061113d4ff92c114ae58a")
+    assert (addon_settings.release.version, addon_settings.release.sha1) == (
+        "5.8.0",
+        "fe95651a07029512516061113d4ff92c114ae58a",
+    )
     assert addon_settings.release.url.endswith("/v5.8.0/node-exporter-5.8.0.tgz")
     assert settings.node_exporter.port == 9100
     assert addon_settings.stemcells == ["ubuntu-xenial", "ubuntu-jammy"]
@@ -60,24 +62,63 @@ def test_node_exporter_addon_ca_cert_path(manifests_dir, tmp_path):
         ({"port": 0}, f"{ADDON}.port", "greater than or equal to 1"),
         ({"port": 65536}, f"{ADDON}.port", "less than or equal to 65535"),
         ({"port": "http"}, f"{ADDON}.port", "integer"),
-        ({"release": {"version": "latest", "url": "https://x.test/r.tgz", "sha1": "0" * 40}}, f"{ADDON}.addon.release.version", "pattern"),
-        ({"release": {"version": "5.9.0", "url": "https://x.test/r.tgz", "sha1": "0" * 39}}, f"{ADDON}.addon.release.sha1", "pattern"),
-        ({"release": {"version": "5.9.0", "url": "https://x.test/r.tgz", "sha1": "sha256:" + "0" * 40}}, f"{ADDON}.addon.release.sha1", "pattern"),
-        ({"release": {"version": "5.9.0", "url": "ftp://x.test/r.tgz", "sha1": "0" * 40}}, f"{ADDON}.addon.release.url", "pattern"),
-        ({"release": {"version": "5.9.0"}}, f"{ADDON}.addon.release", "set them together (missing: sha1, url)"),
-        ({"bosh": {**BOSH, "caCert": "not a certificate"}}, f"{ADDON}.addon.bosh.caCert", "neither a PEM certificate"),
+        (
+            {"release": {"version": "latest", "url": "https://x.test/r.tgz", "sha1": "0" * 40}},
+            f"{ADDON}.addon.release.version",
+            "pattern",
+        ),
+        (
+            {"release": {"version": "5.9.0", "url": "https://x.test/r.tgz", "sha1": "0" * 39}},
+            f"{ADDON}.addon.release.sha1",
+            "pattern",
+        ),
+        (
+            {"release": {"version": "5.9.0", "url": "https://x.test/r.tgz", "sha1": "sha256:" + "0" * 40}},
+            f"{ADDON}.addon.release.sha1",
+            "pattern",
+        ),
+        (
+            {"release": {"version": "5.9.0", "url": "ftp://x.test/r.tgz", "sha1": "0" * 40}},
+            f"{ADDON}.addon.release.url",
+            "pattern",
+        ),
+        (
+            {"release": {"version": "5.9.0"}},
+            f"{ADDON}.addon.release",
+            "set them together (missing: sha1, url)",
+        ),
+        (
+            {"bosh": {**BOSH, "caCert": "not a certificate"}},
+            f"{ADDON}.addon.bosh.caCert",
+            "neither a PEM certificate",
+        ),
         ({"bosh": {**BOSH, "caCert": "README.md"}}, f"{ADDON}.addon.bosh.caCert", "holds no PEM certificate"),
         ({"bosh": {**BOSH, "clientSecret": ""}}, f"{ADDON}.addon.bosh.clientSecret", "empty"),
-        ({"bosh": {**BOSH, "clientSecret": None}}, f"{ADDON}.addon", "bosh.clientSecret is required when enabled"),
-        ({"bosh": {k: v for k, v in BOSH.items() if k != "caCert"}}, f"{ADDON}.addon", "bosh.caCert is required when enabled"),
+        (
+            {"bosh": {**BOSH, "clientSecret": None}},
+            f"{ADDON}.addon",
+            "bosh.clientSecret is required when enabled",
+        ),
+        (
+            {"bosh": {k: v for k, v in BOSH.items() if k != "caCert"}},
+            f"{ADDON}.addon",
+            "bosh.caCert is required when enabled",
+        ),
         ({"bosh": None}, f"{ADDON}.addon", "bosh.environment is required when enabled"),
         ({"bosh": {**BOSH, "secret": "x"}}, f"{ADDON}.addon.bosh.secret", "unknown key"),
-        ({"bosh": {**{k: v for k, v in BOSH.items() if k != "clientSecret"}, "client_secret": "x"}},
-         f"{ADDON}.addon.bosh.client_secret", "unknown key"),
+        (
+            {"bosh": {**{k: v for k, v in BOSH.items() if k != "clientSecret"}, "client_secret": "x"}},
+            f"{ADDON}.addon.bosh.client_secret",
+            "unknown key",
+        ),
         ({"stemcells": ["centos-7"]}, f"{ADDON}.addon.stemcells[0]", "'ubuntu-xenial'"),
         ({"stemcells": ["ubuntu-jammy", "windows2019"]}, f"{ADDON}.addon.stemcells", "Linux-only"),
         ({"stemcells": []}, f"{ADDON}.addon.stemcells", "at least 1"),
-        ({"includeDeployments": []}, f"{ADDON}.addon.includeDeployments", "empty list includes no deployment"),
+        (
+            {"includeDeployments": []},
+            f"{ADDON}.addon.includeDeployments",
+            "empty list includes no deployment",
+        ),
         ({"excludeDeployments": ["a b"]}, f"{ADDON}.addon.excludeDeployments[0]", "pattern"),
         ({"configName": "node exporter"}, f"{ADDON}.addon.configName", "pattern"),
         ({"configName": "x$(touch /tmp/pwned)"}, f"{ADDON}.addon.configName", "pattern"),

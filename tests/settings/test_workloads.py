@@ -1,20 +1,22 @@
 """What Prometheus, Alertmanager and Grafana take alike (storage, resources, placement), the
 Prometheus retention, and podSecurity: defaults, one clear line per bad input, and the retention
 syntax checked against the Prometheus CRD's patterns and a real Prometheus."""
+
 from __future__ import annotations
 
 import re
 
 import pytest
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from pks_monitoring.kube_yaml import load_documents
-from pks_monitoring.settings.prometheus import RetentionSettings
-from pks_monitoring.settings.types import PROMETHEUS_SIZE
 from pks_monitoring.settings import Settings
-from pks_monitoring.settings.types import prometheus_duration, quantity_value
-from tests.helpers.settings import BASE, assert_one_line_error
+from pks_monitoring.settings.prometheus import RetentionSettings
+from pks_monitoring.settings.types import PROMETHEUS_SIZE, prometheus_duration, quantity_value
 from tests.helpers.prometheus_tools import require, run_tool
+from tests.helpers.settings import BASE, assert_one_line_error
 
 KEY = "pks-monitoring"
 
@@ -31,7 +33,11 @@ def raw(workloads: dict) -> dict:
 def test_defaults():
     workloads = Settings.from_raw(BASE)
     prometheus, alertmanager, grafana = workloads.prometheus, workloads.alertmanager, workloads.grafana
-    assert (prometheus.storage.enabled, prometheus.storage.size, prometheus.storage.storage_class) == (True, "50Gi", None)
+    assert (prometheus.storage.enabled, prometheus.storage.size, prometheus.storage.storage_class) == (
+        True,
+        "50Gi",
+        None,
+    )
     assert (alertmanager.storage.enabled, alertmanager.storage.size) == (True, "1Gi")
     assert (grafana.storage.enabled, grafana.storage.size) == (True, "1Gi")
     assert prometheus.storage.persistent_volume_claim_retention_policy is None
@@ -47,9 +53,18 @@ def test_overriding_one_storage_key_keeps_the_apps_other_defaults():
 
 
 def test_quantities_as_yaml_numbers_and_in_any_spelling():
-    workloads = Settings.from_raw(raw({
-        "grafana": {"resources": {"requests": {"cpu": 0.5, "memory": "1e9"}, "limits": {"cpu": 2, "memory": "1G"}}},
-    }))
+    workloads = Settings.from_raw(
+        raw(
+            {
+                "grafana": {
+                    "resources": {
+                        "requests": {"cpu": 0.5, "memory": "1e9"},
+                        "limits": {"cpu": 2, "memory": "1G"},
+                    }
+                },
+            }
+        )
+    )
     assert workloads.grafana.resources.requests.cpu == "0.5"
     assert workloads.grafana.resources.limits.cpu == "2"
     # 1e9 bytes = 1G: equal is within the limit.
@@ -73,34 +88,97 @@ def test_security_context_deny_without_storage_is_accepted():
 @pytest.mark.parametrize(
     "workloads, key, words",
     [
-        ({"prometheus": {"retention": {"time": "15x"}}}, f"{KEY}:prometheus.retention.time", "'15x' is not a Prometheus duration"),
-        ({"prometheus": {"retention": {"size": "10Gb"}}}, f"{KEY}:prometheus.retention.size", "'10Gb' is not a Prometheus size"),
-        ({"prometheus": {"retention": {"size": "10"}}}, f"{KEY}:prometheus.retention.size", "not a Prometheus size"),
-        ({"prometheus": {"retention": {"size": "60GB"}}}, f"{KEY}:prometheus", "retention.size 60GB does not fit storage.size 50Gi"),
-        ({"prometheus": {"storage": {"size": "50gi"}}}, f"{KEY}:prometheus.storage.size", "'50gi' is not a Kubernetes quantity"),
+        (
+            {"prometheus": {"retention": {"time": "15x"}}},
+            f"{KEY}:prometheus.retention.time",
+            "'15x' is not a Prometheus duration",
+        ),
+        (
+            {"prometheus": {"retention": {"size": "10Gb"}}},
+            f"{KEY}:prometheus.retention.size",
+            "'10Gb' is not a Prometheus size",
+        ),
+        (
+            {"prometheus": {"retention": {"size": "10"}}},
+            f"{KEY}:prometheus.retention.size",
+            "not a Prometheus size",
+        ),
+        (
+            {"prometheus": {"retention": {"size": "60GB"}}},
+            f"{KEY}:prometheus",
+            "retention.size 60GB does not fit storage.size 50Gi",
+        ),
+        (
+            {"prometheus": {"storage": {"size": "50gi"}}},
+            f"{KEY}:prometheus.storage.size",
+            "'50gi' is not a Kubernetes quantity",
+        ),
         ({"grafana": {"storage": {"size": "0"}}}, f"{KEY}:grafana.storage.size", "not positive"),
-        ({"alertmanager": {"storage": {"size": "1Gi", "class": "x"}}}, f"{KEY}:alertmanager.storage.class", "unknown key"),
-        ({"grafana": {"storage": {"storageClass": "Thin_Disk"}}}, f"{KEY}:grafana.storage.storageClass", "pattern"),
+        (
+            {"alertmanager": {"storage": {"size": "1Gi", "class": "x"}}},
+            f"{KEY}:alertmanager.storage.class",
+            "unknown key",
+        ),
+        (
+            {"grafana": {"storage": {"storageClass": "Thin_Disk"}}},
+            f"{KEY}:grafana.storage.storageClass",
+            "pattern",
+        ),
         (
             {"alertmanager": {"storage": {"persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Keep"}}}},
-            f"{KEY}:alertmanager.storage.persistentVolumeClaimRetentionPolicy.whenDeleted", "'Retain' or 'Delete'",
+            f"{KEY}:alertmanager.storage.persistentVolumeClaimRetentionPolicy.whenDeleted",
+            "'Retain' or 'Delete'",
         ),
         (
             {"grafana": {"storage": {"persistentVolumeClaimRetentionPolicy": {}}}},
-            f"{KEY}:grafana.storage.persistentVolumeClaimRetentionPolicy", "unknown key",
+            f"{KEY}:grafana.storage.persistentVolumeClaimRetentionPolicy",
+            "unknown key",
         ),
-        ({"grafana": {"resources": {"requests": {"cpu": "fast"}}}}, f"{KEY}:grafana.resources.requests.cpu", "'fast' is not a Kubernetes quantity"),
-        ({"prometheus": {"resources": {"limits": {"memory": "500m"}}}}, f"{KEY}:prometheus.resources.limits.memory", "fraction of a byte"),
-        ({"prometheus": {"resources": {"requests": {"gpu": "1"}}}}, f"{KEY}:prometheus.resources.requests.gpu", "unknown key"),
+        (
+            {"grafana": {"resources": {"requests": {"cpu": "fast"}}}},
+            f"{KEY}:grafana.resources.requests.cpu",
+            "'fast' is not a Kubernetes quantity",
+        ),
+        (
+            {"prometheus": {"resources": {"limits": {"memory": "500m"}}}},
+            f"{KEY}:prometheus.resources.limits.memory",
+            "fraction of a byte",
+        ),
+        (
+            {"prometheus": {"resources": {"requests": {"gpu": "1"}}}},
+            f"{KEY}:prometheus.resources.requests.gpu",
+            "unknown key",
+        ),
         (
             {"alertmanager": {"resources": {"requests": {"memory": "200Mi"}, "limits": {"memory": "100Mi"}}}},
-            f"{KEY}:alertmanager.resources", "requests.memory 200Mi is more than limits.memory 100Mi",
+            f"{KEY}:alertmanager.resources",
+            "requests.memory 200Mi is more than limits.memory 100Mi",
         ),
-        ({"grafana": {"tolerations": [{"value": "x"}]}}, f"{KEY}:grafana.tolerations[0]", "needs operator: Exists"),
-        ({"grafana": {"tolerations": [{"key": "a", "operator": "Exists", "value": "x"}]}}, f"{KEY}:grafana.tolerations[0]", "takes no value"),
-        ({"grafana": {"tolerations": [{"key": "a", "effect": "NoSchedule", "tolerationSeconds": 60}]}}, f"{KEY}:grafana.tolerations[0]", "NoExecute only"),
-        ({"grafana": {"tolerations": [{"key": "a", "effect": "Never"}]}}, f"{KEY}:grafana.tolerations[0].effect", "NoSchedule"),
-        ({"prometheus": {"nodeSelector": {"role": "in fra"}}}, f"{KEY}:prometheus.nodeSelector.role", "pattern"),
+        (
+            {"grafana": {"tolerations": [{"value": "x"}]}},
+            f"{KEY}:grafana.tolerations[0]",
+            "needs operator: Exists",
+        ),
+        (
+            {"grafana": {"tolerations": [{"key": "a", "operator": "Exists", "value": "x"}]}},
+            f"{KEY}:grafana.tolerations[0]",
+            "takes no value",
+        ),
+        (
+            {"grafana": {"tolerations": [{"key": "a", "effect": "NoSchedule", "tolerationSeconds": 60}]}},
+            f"{KEY}:grafana.tolerations[0]",
+            "NoExecute only",
+        ),
+        (
+            {"grafana": {"tolerations": [{"key": "a", "effect": "Never"}]}},
+            f"{KEY}:grafana.tolerations[0].effect",
+            "NoSchedule",
+        ),
+        (
+            {"prometheus": {"nodeSelector": {"role": "in fra"}}},
+            f"{KEY}:prometheus.nodeSelector.role",
+            "pattern",
+        ),
         ({"securityContextDeny": "yes please"}, f"{KEY}:podSecurity.securityContextDeny", "boolean"),
         ({"securityContextDeny": True}, f"{KEY}:podSecurity", "securityContextDeny drops fsGroup"),
         ({"prometheus": {"retension": {"time": "15d"}}}, f"{KEY}:prometheus.retension", "unknown key"),
@@ -112,7 +190,9 @@ def test_bad_input_is_one_line_naming_the_key(workloads, key, words):
 
 def test_security_context_deny_names_each_app_left_with_a_volume():
     message = assert_one_line_error(
-        raw({"securityContextDeny": True, "prometheus": {"storage": {"enabled": False}}}), f"{KEY}:podSecurity", "alertmanager.storage.enabled"
+        raw({"securityContextDeny": True, "prometheus": {"storage": {"enabled": False}}}),
+        f"{KEY}:podSecurity",
+        "alertmanager.storage.enabled",
     )
     assert "grafana.storage.enabled" in message and "prometheus.storage.enabled" not in message
 
@@ -148,7 +228,7 @@ def test_size_pattern_is_the_crds_anchored(crd_patterns):
     # JSON Schema patterns search: the CRD's own takes `x10GB` (no ^ on its second branch).
     pattern = crd_patterns["retentionSize"]
     assert re.search(pattern, "x10GB") and not is_size("x10GB")
-    assert PROMETHEUS_SIZE == "^" + pattern.replace("(^0|", "(0|")
+    assert "^" + pattern.replace("(^0|", "(0|") == PROMETHEUS_SIZE
 
 
 @hypothesis_settings(max_examples=300)
@@ -173,6 +253,7 @@ def test_examples_are_judged_as_intended():
     assert [s for s in BAD_SIZES if is_size(s)] == []
 
 
+@pytest.mark.slow
 def test_prometheus_takes_what_we_accept(tmp_path):
     # Prometheus parses its flags first, then loads the config: a config file that does not exist
     # tells a flag it took ("Error loading config") from one it refused ("Error parsing
@@ -181,7 +262,9 @@ def test_prometheus_takes_what_we_accept(tmp_path):
     prometheus = require("prometheus")
 
     def takes(flag: str, value: str) -> bool:
-        result = run_tool([prometheus, f"--config.file={tmp_path}/absent.yml", f"--{flag}={value}"], timeout=20)
+        result = run_tool(
+            [prometheus, f"--config.file={tmp_path}/absent.yml", f"--{flag}={value}"], timeout=20
+        )
         assert result.returncode != 0, result
         refused = "Error parsing commandline arguments" in result.stderr
         assert refused or "Error loading config" in result.stderr, result.stderr

@@ -1,4 +1,5 @@
 """tools.apps_stack: the stack file the benchmark renders for the cost per app."""
+
 from __future__ import annotations
 
 import json
@@ -7,14 +8,15 @@ import pytest
 import yaml
 
 from pks_monitoring.components.app_monitor import apps_to_monitor
+from pks_monitoring.offline.mock_engine import stack_config
 from pks_monitoring.settings import Settings
 from tools.apps_stack import apps_stack_config, main
-from pks_monitoring.offline.mock_engine import stack_config
 
 
 def stack_config_of(config: dict, tmp=None):
     import tempfile
     from pathlib import Path
+
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "Pulumi.apps.yaml"
         path.write_text(yaml.safe_dump({"config": config}))
@@ -27,7 +29,9 @@ def test_dev_config_plus_n_valid_apps(dev_stack_file):
     assert {k: v for k, v in config.items() if k != "pks-monitoring:apps"} == dev
     # As the engine passes them: the dev stack's `secure:` values arrive as the offline placeholder.
     engine_config, _ = stack_config_of(config)
-    apps = apps_to_monitor(Settings.from_raw({k: json.loads(v) if v[:1] in "{[" else v for k, v in engine_config.items()}))
+    apps = apps_to_monitor(
+        Settings.from_raw({k: json.loads(v) if v[:1] in "{[" else v for k, v in engine_config.items()})
+    )
     assert len(apps) == 200 and len({a.name for a in apps}) == 200
     assert len({a.namespace for a in apps}) == 20
 

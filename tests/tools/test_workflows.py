@@ -1,6 +1,7 @@
 """The GitHub Actions workflows: actionlint finds nothing in them (and does find a broken one),
 the tests workflow runs the suite through `.ci/run` under CI, and the PR preview covers every
 cluster stack with the kube-prometheus release the tests use."""
+
 from __future__ import annotations
 
 import shlex
@@ -12,13 +13,15 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pks_monitoring.offline.mock_engine import stack_config
+from pks_monitoring.offline.render_diff import stacks_in
 from pks_monitoring.settings import PROJECT, PROJECT_ROOT
 from tests.conftest import UPSTREAM
 from tests.helpers.prometheus_tools import require
-from pks_monitoring.offline.mock_engine import stack_config
-from pks_monitoring.offline.render_diff import stacks_in
 
-WORKFLOWS = sorted(p for p in (PROJECT_ROOT / ".github" / "workflows").iterdir() if p.suffix in (".yml", ".yaml"))
+WORKFLOWS = sorted(
+    p for p in (PROJECT_ROOT / ".github" / "workflows").iterdir() if p.suffix in (".yml", ".yaml")
+)
 PREVIEW = PROJECT_ROOT / ".github" / "workflows" / "preview.yml"
 TESTS = PROJECT_ROOT / ".github" / "workflows" / "tests.yml"
 STACKS = stacks_in(PROJECT_ROOT)
@@ -33,7 +36,10 @@ def actionlint() -> str:
 def lint(*paths: Path, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [actionlint(), "-no-color", "-oneline", *map(str, paths)],
-        cwd=cwd, capture_output=True, text=True, timeout=120,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -63,7 +69,7 @@ def test_actionlint_reports_a_broken_workflow(tmp_path):
     result = lint(broken, cwd=tmp_path)
     assert result.returncode == 1
     assert 'needs job "render" which does not exist' in result.stdout, result.stdout
-    assert "property \"shaa\" is not defined" in result.stdout, result.stdout
+    assert 'property "shaa" is not defined' in result.stdout, result.stdout
 
 
 def load(workflow: Path) -> dict:
@@ -79,8 +85,12 @@ def test_tests_workflow_runs_ci_run_under_ci():
     triggers = workflow[True]
     assert "pull_request" in triggers
     assert "main" in triggers["push"]["branches"]
-    runs = [(job, step) for job in workflow["jobs"].values() for step in job["steps"]
-            if ".ci/run" in step.get("run", "")]
+    runs = [
+        (job, step)
+        for job in workflow["jobs"].values()
+        for step in job["steps"]
+        if ".ci/run" in step.get("run", "")
+    ]
     assert len(runs) == 1, runs
     [(job, step)] = runs
     assert shlex.split(step["run"]) == ["bash", ".ci/run"]

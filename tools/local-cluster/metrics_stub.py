@@ -23,10 +23,20 @@ RESOURCES = {
     "apiVersion": "v1",
     "groupVersion": GV,
     "resources": [
-        {"name": "nodes", "singularName": "", "namespaced": False, "kind": "NodeMetrics",
-         "verbs": ["get", "list"]},
-        {"name": "pods", "singularName": "", "namespaced": True, "kind": "PodMetrics",
-         "verbs": ["get", "list"]},
+        {
+            "name": "nodes",
+            "singularName": "",
+            "namespaced": False,
+            "kind": "NodeMetrics",
+            "verbs": ["get", "list"],
+        },
+        {
+            "name": "pods",
+            "singularName": "",
+            "namespaced": True,
+            "kind": "PodMetrics",
+            "verbs": ["get", "list"],
+        },
     ],
 }
 GROUP_DOC = {
@@ -36,6 +46,13 @@ GROUP_DOC = {
     "versions": [{"groupVersion": GV, "version": VERSION}],
     "preferredVersion": {"groupVersion": GV, "version": VERSION},
 }
+
+
+OPENAPI_INFO = {"title": "metrics-stub", "version": VERSION}
+OPENAPI_V2 = {"swagger": "2.0", "info": OPENAPI_INFO, "paths": {}}
+OPENAPI_V3_PATH = f"/openapi/v3/apis/{GV}"
+OPENAPI_V3_INDEX = {"paths": {f"apis/{GV}": {"serverRelativeURL": OPENAPI_V3_PATH}}}
+OPENAPI_V3 = {"openapi": "3.0.0", "info": OPENAPI_INFO, "paths": {}}
 
 
 def empty_list(kind):
@@ -53,7 +70,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self):  # noqa: N802 (http.server's name)
+    def do_GET(self):
         path = self.path.split("?", 1)[0].rstrip("/")
         prefix = f"/apis/{GV}"
         if path in ("/healthz", "/readyz", "/livez"):
@@ -63,6 +80,12 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+        elif path == "/openapi/v2":  # the aggregator merges the backends' OpenAPI documents
+            self._send(200, OPENAPI_V2)
+        elif path == "/openapi/v3":
+            self._send(200, OPENAPI_V3_INDEX)
+        elif path == OPENAPI_V3_PATH:
+            self._send(200, OPENAPI_V3)
         elif path == "/apis":
             self._send(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": [GROUP_DOC]})
         elif path == f"/apis/{GROUP}":
@@ -76,9 +99,17 @@ class Handler(BaseHTTPRequestHandler):
         ):
             self._send(200, empty_list("PodMetricsList"))
         else:
-            self._send(404, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
-                             "reason": "NotFound", "code": 404,
-                             "message": "the metrics stub serves no metrics"})
+            self._send(
+                404,
+                {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "status": "Failure",
+                    "reason": "NotFound",
+                    "code": 404,
+                    "message": "the metrics stub serves no metrics",
+                },
+            )
 
     def log_message(self, fmt, *args):  # quiet: one line per request is noise here
         pass
