@@ -14,8 +14,10 @@ from pks_monitoring.offline.mock_engine import Recorder, RecordingMonitor, run_p
 from pks_monitoring.settings import MANIFESTS_ENV, PROJECT, PROJECT_ROOT
 from pks_monitoring.upstream import KubePrometheus
 from tests.helpers.micrometer import app_prometheus, spring_boot_app  # noqa: F401 (fixtures)
+from tests.helpers.settings import PINNED_MANIFESTS
 
-UPSTREAM = (PROJECT_ROOT / "../shared/kube-prometheus/v0.18.0/manifests").resolve()
+# The pinned release (Pulumi.yaml), unless KUBE_PROMETHEUS_MANIFESTS points elsewhere.
+UPSTREAM = (PROJECT_ROOT / PINNED_MANIFESTS).resolve()
 
 
 @pytest.fixture(scope="session")

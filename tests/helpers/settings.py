@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
-from pks_monitoring.settings import Settings, SettingsError
+from pks_monitoring.settings import PROJECT_ROOT, Settings, SettingsError
+
+# The one pin of the kube-prometheus release: Pulumi.yaml's project config, as every stack reads it.
+PINNED_MANIFESTS: str = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text())["config"][
+    "pks-monitoring:kubePrometheus"
+]["value"]["manifests"]
 
 BASE = {
     "kubernetes:context": "demo",
     "pks-monitoring:cluster": "demo",
-    "pks-monitoring:kubePrometheus": {"manifests": "../shared/kube-prometheus/v0.18.0/manifests"},
+    "pks-monitoring:kubePrometheus": {"manifests": PINNED_MANIFESTS},
 }
 
 

@@ -15,6 +15,7 @@ import yaml
 
 from pks_monitoring.offline.render import main
 from pks_monitoring.settings import PROJECT_ROOT
+from tests.helpers.settings import PINNED_MANIFESTS
 
 # Whole-program runs, renders or real tools: left out of `pytest -m "not slow"`.
 pytestmark = pytest.mark.slow
@@ -103,7 +104,7 @@ def test_namespace_change_shows_everywhere_and_only_as_the_namespace(dev_render,
     stack = write_stack(
         {
             "pks-monitoring:kubePrometheus": {
-                "manifests": "../shared/kube-prometheus/v0.18.0/manifests",
+                "manifests": PINNED_MANIFESTS,
                 "namespace": "observability",
             }
         }

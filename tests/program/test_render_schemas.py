@@ -11,12 +11,13 @@ import pytest
 from pks_monitoring.kube_yaml import load_documents
 from pks_monitoring.offline.render import render
 from pks_monitoring.settings import PROJECT_ROOT
+from tests.conftest import UPSTREAM
 from tests.helpers.schemas import crd_schemas, validate_core, validate_custom, validate_render
 
 # Whole-program runs, renders or real tools: left out of `pytest -m "not slow"`.
 pytestmark = pytest.mark.slow
 
-MANIFESTS = (PROJECT_ROOT / "../shared/kube-prometheus/v0.18.0/manifests").resolve()
+MANIFESTS = UPSTREAM
 CUSTOM_KINDS = {"Prometheus", "Alertmanager", "PrometheusRule", "ServiceMonitor"}
 
 
