@@ -21,6 +21,4 @@ def kubernetes_provider(name: str, settings: Settings) -> k8s.Provider:
         context=target.context,
         kubeconfig=kubeconfig,
         cluster_identifier=f"pks:{settings.cluster}",
-        upsert_existing_objects=settings.provider.upsert_existing_objects,
-        enable_patch_force=settings.provider.enable_patch_force,
     )

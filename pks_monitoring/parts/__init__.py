@@ -4,6 +4,9 @@ module and a line here."""
 
 from __future__ import annotations
 
+# The module, not its PLATFORMS: the platforms' patch sets are parts themselves (parts.part), so
+# importing a platform first comes through here while pks_monitoring.platforms is half done.
+from pks_monitoring import platforms
 from pks_monitoring.parts import (
     alertmanager,
     apps,
@@ -14,7 +17,6 @@ from pks_monitoring.parts import (
     prometheus_adapter,
 )
 from pks_monitoring.parts.part import Part, PartPlan, StackInputs
-from pks_monitoring.platforms import PLATFORMS
 
 PARTS: tuple[Part, ...] = (
     node_exporter.PART,
@@ -29,7 +31,7 @@ PARTS: tuple[Part, ...] = (
 def stack_parts(inputs: StackInputs) -> tuple[Part, ...]:
     """Every part of this stack: the parts, the platform's patch set, then pod security (which
     cuts what the others set, so it comes last)."""
-    return (*PARTS, PLATFORMS[inputs.settings.platform], pod_security.PART)
+    return (*PARTS, platforms.PLATFORMS[inputs.settings.platform], pod_security.PART)
 
 
 def plan(inputs: StackInputs) -> tuple[PartPlan, ...]:

@@ -20,7 +20,7 @@ from pks_monitoring.settings.kube_prometheus import MANIFESTS_ENV, KubePrometheu
 from pks_monitoring.settings.node_exporter import NodeExporterSettings
 from pks_monitoring.settings.pod_security import PodSecuritySettings
 from pks_monitoring.settings.prometheus import PrometheusSettings
-from pks_monitoring.settings.provider import KubernetesTarget, ProviderSettings
+from pks_monitoring.settings.provider import KubernetesTarget
 from pks_monitoring.settings.types import (
     PROJECT,
     PROJECT_ROOT,
@@ -56,7 +56,6 @@ class Settings(Model):
     demo_app: DemoAppSettings = DemoAppSettings()
     # After prometheus, alertmanager and grafana: its check reads their storage.
     pod_security: PodSecuritySettings = PodSecuritySettings()
-    provider: ProviderSettings = ProviderSettings()
     kubernetes: KubernetesTarget = KubernetesTarget()
 
     @field_validator("pod_security")

@@ -23,6 +23,14 @@ MOVED_KEYS = {
     "nodeScrape": "nodeExporter (staticTargets, fileSdFiles)",
     "nodeExporterAddon": "nodeExporter.addon (its port: nodeExporter.port)",
 }
+# Keys of provider switches that the Kubernetes provider this program runs (4.25.0, the one the
+# toolchain builds; the switches came with 4.29) does not have: passing them would fail in the
+# engine, and what they asked for is what 4.25 does anyway.
+RETIRED_KEYS = {
+    "provider": "the pinned Kubernetes provider (4.25.0) adopts objects that already exist on "
+    "create and takes over fields kubectl owns (server-side apply, forced), so "
+    "upsertExistingObjects and enablePatchForce are not needed",
+}
 _TARGET_KEYS = ("kubernetes:context", "kubernetes:kubeconfig")
 
 
@@ -47,6 +55,8 @@ def from_raw(model: type[M], raw: dict[str, Any]) -> M:
                 f"{PROJECT}:{name}: this key moved; set its settings under {MOVED_KEYS[name]} "
                 "(the README's config reference) and remove it"
             )
+        if name in RETIRED_KEYS:
+            raise SettingsError(f"{PROJECT}:{name}: {RETIRED_KEYS[name]}; remove the key")
     unknown = sorted(set(data) - {f.alias or n for n, f in model.model_fields.items()})
     if unknown:
         key = f"{PROJECT}:{unknown[0]}"

@@ -155,7 +155,7 @@ BAD_INPUTS = [
     ({"pks-monitoring:kubePrometheus": {"manifest": "x"}}, "pks-monitoring:kubePrometheus.manifest"),
     ({"pks-monitoring:cluster": None}, "pks-monitoring:cluster"),
     ({"kubernetes:context": None}, "kubernetes"),
-    ({"pks-monitoring:provider": {"enablePatchForce": [1]}}, "pks-monitoring:provider.enablePatchForce"),
+    ({"pks-monitoring:provider": {"enablePatchForce": True}}, "pks-monitoring:provider"),
 ]
 
 

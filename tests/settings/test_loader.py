@@ -15,7 +15,6 @@ def test_defaults(manifests_dir):
     assert settings.prometheus.replicas == 1
     assert settings.alertmanager.replicas == 1
     assert settings.kube_prometheus.namespace == "monitoring"
-    assert settings.provider.upsert_existing_objects is False
     assert settings.kube_prometheus.manifests_dir() == manifests_dir
 
 
@@ -63,14 +62,20 @@ def test_kubeconfig_is_kept_secret():
         ({"pks-monitoring:cluster": "My Cluster"}, "pks-monitoring:cluster", "pattern"),
         ({"kubernetes:context": None}, "kubernetes", "kubernetes:context"),
         (
-            {"pks-monitoring:provider": {"upsertExistingObjects": "maybe"}},
-            "pks-monitoring:provider.upsertExistingObjects",
-            "boolean",
+            {"pks-monitoring:grafana": {"expose": {"type": "none"}, "adminUser": "a b"}},
+            "pks-monitoring:grafana.adminUser",
+            "pattern",
+        ),
+        # The switches of pulumi-kubernetes >= 4.29: the provider that runs (4.25) always adopts.
+        (
+            {"pks-monitoring:provider": {"upsertExistingObjects": True}},
+            "pks-monitoring:provider",
+            "4.25.0",
         ),
         # Only the documented camelCase spelling: snake_case would dodge the plain-text-secret check.
         (
-            {"pks-monitoring:provider": {"upsert_existing_objects": True}},
-            "pks-monitoring:provider.upsert_existing_objects",
+            {"pks-monitoring:grafana": {"admin_user": "root"}},
+            "pks-monitoring:grafana.admin_user",
             "unknown key",
         ),
     ],
