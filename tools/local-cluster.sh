@@ -54,6 +54,12 @@ logs="$STATE/logs"
 KUBECONFIG_FILE="$STATE/kubeconfig"
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok metrics-stub)
 
+# The pinned binaries (kubectl included) from the toolchain cache, first on PATH.
+# shellcheck source=tools/toolchain/env.sh
+source "$repo/tools/toolchain/env.sh"
+PATH="$(toolchain_path)"
+export PATH
+
 say() { echo "local-cluster: $*" >&2; }
 die() { say "$*"; exit 1; }
 
@@ -286,7 +292,6 @@ all_running() {
 cmd_up() {
   command -v openssl >/dev/null || die "openssl is required (apt-get install openssl)"
   command -v curl >/dev/null || die "curl is required (apt-get install curl)"
-  command -v kubectl >/dev/null || die "kubectl is required on PATH"
   command -v python3 >/dev/null || die "python3 is required (the metrics.k8s.io stub)"
   [ "${SERVICE_CIDR##*/}" = 24 ] || die "LOCAL_CLUSTER_SERVICE_CIDR must be a /24 (got $SERVICE_CIDR)"
   mkdir -p "$STATE" "$run" "$logs"
@@ -300,17 +305,12 @@ cmd_up() {
   fi
   local t0=$SECONDS
 
-  # The pinned binaries from the toolchain cache (built on first use).
-  # shellcheck source=tools/toolchain/env.sh
-  source "$repo/tools/toolchain/env.sh"
   if [ ! -f "$(toolchain_dir kubernetes)/.complete" ]; then
     say "kubernetes toolchain not built yet: building (cold: tens of minutes)"
     bash "$repo/tools/toolchain/build.sh" kubernetes
   fi
-  PATH="$(toolchain_path)"
-  export PATH
   local b
-  for b in etcd kube-apiserver kube-controller-manager kube-scheduler kwok; do
+  for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok; do
     [ -x "$(toolchain_dir kubernetes)/bin/$b" ] || die "toolchain has no $b"
   done
 

@@ -59,11 +59,12 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   k8s_ldflags+=" -X $pkg.gitVersion=$kv -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
   k8s_ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$build_date"
 done
-echo "kubernetes/build.sh: kube-apiserver, kube-controller-manager, kube-scheduler $kv" >&2
+echo "kubernetes/build.sh: kube-apiserver, kube-controller-manager, kube-scheduler, kubectl $kv" >&2
 gobuild kube "$k8s_ldflags" \
   k8s.io/kubernetes/cmd/kube-apiserver \
   k8s.io/kubernetes/cmd/kube-controller-manager \
-  k8s.io/kubernetes/cmd/kube-scheduler
+  k8s.io/kubernetes/cmd/kube-scheduler \
+  k8s.io/kubernetes/cmd/kubectl
 
 # etcd: main package at the server module root; the binary is named after the package dir.
 echo "kubernetes/build.sh: etcd $KUBE_ETCD_VERSION" >&2
@@ -78,6 +79,7 @@ gobuild kwok "-X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" sigs.k8s.io/
 "$out/bin/kube-apiserver" --version | grep -qx "Kubernetes $kv" || fail "kube-apiserver --version"
 "$out/bin/kube-controller-manager" --version | grep -qx "Kubernetes $kv" || fail "kcm --version"
 "$out/bin/kube-scheduler" --version | grep -qx "Kubernetes $kv" || fail "kube-scheduler --version"
+"$out/bin/kubectl" version --client | grep -x "Client Version: $kv" >/dev/null || fail "kubectl version --client"
 "$out/bin/etcd" --version | grep -q "etcd Version: ${KUBE_ETCD_VERSION#v}" || fail "etcd --version"
 "$out/bin/kwok" --version 2>&1 | grep -q "$KWOK_VERSION" || fail "kwok --version"
 ls -l "$out/bin" >&2
