@@ -4,8 +4,16 @@
 # on PATH are the pinned builds). Usage: tools/pulumi.sh [pulumi arguments], e.g.
 #   tools/pulumi.sh -s local up --yes
 # PULUMI_CONFIG_PASSPHRASE overrides the local passphrase (kept in .state/pulumi/passphrase).
+#
+# The project is the one in the current folder (this repository's, or examples/app-team), run
+# from a mirror under the state folder: a Pulumi.yaml whose `main` points back at the project, so
+# the per-stack files the CLI writes for this machine (Pulumi.<stack>.yaml with the passphrase's
+# encryptionsalt) land there, never in the work tree. Pass the stack's settings with
+# `--config-file` (tools/local-stack.sh does).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+project="$PWD"
+[ -f "$project/Pulumi.yaml" ] || project="$root"
 # shellcheck source=tools/toolchain/env.sh
 source "$root/tools/toolchain/env.sh"
 state="${PKS_PULUMI_STATE:-$root/.state/pulumi}"
@@ -16,10 +24,23 @@ if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; the
   fi
   export PULUMI_CONFIG_PASSPHRASE_FILE="$state/passphrase"
 fi
+mirror="$state/projects/$(echo "$project" | sha256sum | cut -c1-12)"
+mkdir -p "$mirror"
+python3 - "$project" "$mirror" <<'PY'
+import os, re, sys
+project, mirror = sys.argv[1:]
+text = open(os.path.join(project, "Pulumi.yaml")).read()
+# The virtualenv, absolute (it was relative to the project); the program, the project itself.
+text = re.sub(r"(?m)^(\s+virtualenv:\s*)(\S+)\s*$",
+              lambda m: m.group(1) + os.path.normpath(os.path.join(project, m.group(2))), text)
+text = re.sub(r"(?m)^main:.*\n", "", text)
+text += f"main: {os.path.relpath(project, mirror)}\n"
+open(os.path.join(mirror, "Pulumi.yaml"), "w").write(text)
+PY
 export PATH="$(toolchain_path)"
 export PULUMI_BACKEND_URL="file://$state/backend"
 export PULUMI_HOME="$state/home"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_SKIP_CONFIRMATIONS=true
-exec pulumi --non-interactive "$@"
+exec pulumi --non-interactive --cwd "$mirror" "$@"

@@ -144,7 +144,7 @@ def new_stack(
     env.pop("PULUMI_CONFIG_PASSPHRASE", None)
     stack = Stack(project, name, tmp / f"Pulumi.{name}.yaml", env)
     stack.config_file.write_text(yaml.safe_dump({"config": config}, sort_keys=False))
-    run(["bash", str(PROJECT_ROOT / "tools" / "pulumi.sh"), "stack", "init", name], env, cwd=project)
+    run(["bash", str(PROJECT_ROOT / "tools" / "pulumi.sh"), "stack", "select", "--create", name], env, cwd=project)
     return stack
 
 

@@ -1,0 +1,253 @@
+"""The local stack (Pulumi.local.yaml) through the real engine, in the order an operator lives it:
+preview, up, a no-op up, a settings change, an app team's stack reading it, destroy. The tests of
+this module share one stack and run in this order; each asserts the state the previous ones left.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pks_monitoring.settings.types import PROJECT_ROOT
+from tests.helpers.e2e import Cluster, Stack, local_config, marker, new_stack, run
+
+STACK = "e2e-local"
+# Set by the API server on every object it stores (kubectl hides managedFields).
+SERVER_METADATA = {"creationTimestamp", "resourceVersion", "uid"}
+
+
+@pytest.fixture(scope="module")
+def stack(cluster: Cluster, backend: Path, tmp_path_factory) -> Stack:
+    config = local_config()
+    # A receiver, so that the stack holds a second kind of secret (its URL) beside the password.
+    config["pks-monitoring:alertmanager"].update(
+        {"receivers": [{"name": "team", "type": "webhook"}], "defaultReceiver": "team"}
+    )
+    stack = new_stack(PROJECT_ROOT, STACK, backend, cluster, tmp_path_factory.mktemp("local-stack"), config)
+    stack.set_secret("pks-monitoring:grafana.adminPassword", marker("password"))
+    stack.set_secret(
+        "pks-monitoring:alertmanager.receivers[0].url", f"http://127.0.0.1:9/{marker('webhook')}"
+    )
+    return stack
+
+
+def render(stack: Stack, out: Path) -> dict[Path, dict[str, Any]]:
+    """The offline render of the stack's config file: relative path -> object."""
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pks_monitoring.offline.render",
+            "--config",
+            str(stack.config_file),
+            "--out",
+            str(out),
+        ],
+        stack.env,
+    )
+    return {p.relative_to(out): json.loads(p.read_text()) for p in sorted((out / "k8s").rglob("*.yaml"))}
+
+
+def resource_ref(obj: dict[str, Any]) -> str:
+    """`Kind.version.group/name` for kubectl get: exact, whatever else serves that kind."""
+    group, _, version = obj["apiVersion"].rpartition("/")
+    return f"{obj['kind']}.{version}.{group}/{obj['metadata']['name']}"
+
+
+def live_objects(cluster: Cluster, rendered: dict[Path, dict[str, Any]]) -> dict[Path, dict[str, Any]]:
+    """What the API server holds for each rendered object (one kubectl call per namespace)."""
+    by_namespace: dict[str, list[Path]] = {}
+    for path, obj in rendered.items():
+        by_namespace.setdefault(obj["metadata"].get("namespace", ""), []).append(path)
+    live: dict[Path, dict[str, Any]] = {}
+    for namespace, paths in by_namespace.items():
+        where = ["-n", namespace] if namespace else []
+        result = cluster.kubectl("get", *where, "-o", "json", *(resource_ref(rendered[p]) for p in paths))
+        items = json.loads(result.stdout)["items"]
+        live.update(zip(paths, items, strict=True))
+    return live
+
+
+def differences(sent: Any, held: Any, where: str = "") -> list[str]:
+    """Where what the program sent is not in what the server holds (the server may add fields)."""
+    if isinstance(sent, dict) and isinstance(held, dict):
+        return [
+            d
+            for key, value in sent.items()
+            for d in differences(value, held.get(key, _MISSING), f"{where}.{key}")
+        ]
+    if isinstance(sent, list) and isinstance(held, list) and len(sent) == len(held):
+        return [
+            d
+            for i, (a, b) in enumerate(zip(sent, held, strict=True))
+            for d in differences(a, b, f"{where}[{i}]")
+        ]
+    if held is _MISSING and sent in (False, 0, "", None):
+        return []  # a zero value the API server does not store (Go's omitempty): `readOnly: false`
+    return [] if sent == held else [f"{where}: sent {sent!r:.80}, held {held!r:.80}"]
+
+
+_MISSING = object()
+
+
+def comparable(obj: dict[str, Any]) -> dict[str, Any]:
+    """The rendered object without what the render cannot know: the values of Secrets."""
+    obj = json.loads(json.dumps(obj))
+    if obj["kind"] == "Secret":
+        obj.pop("data", None)
+        obj.pop("stringData", None)
+    return obj
+
+
+def planned(stack: Stack) -> set[tuple[str, str, str, str]]:
+    """What `pulumi preview` plans for the Kubernetes objects: (op, kind, namespace, name)."""
+    steps = json.loads(stack.pulumi("preview", "--json").stdout)["steps"]
+    plan = set()
+    for step in steps:
+        state = step.get("newState") or step.get("oldState")
+        if state.get("custom") and state["type"].startswith("kubernetes:"):
+            metadata = state["inputs"]["metadata"]
+            kind = state["type"].rsplit(":", 1)[-1]
+            plan.add((step["op"], kind, metadata.get("namespace", ""), metadata["name"]))
+    return plan
+
+
+def identity(obj: dict[str, Any]) -> tuple[str, str, str]:
+    return obj["kind"], obj["metadata"].get("namespace", ""), obj["metadata"]["name"]
+
+
+def test_preview_then_up_matches_the_offline_render(stack, cluster, tmp_path):
+    diff = stack.pulumi("preview", "--diff")
+    assert "+ kubernetes:monitoring.coreos.com/v1:Prometheus" in diff.stdout
+    rendered = render(stack, tmp_path / "render")
+    assert planned(stack) == {("create", *identity(obj)) for obj in rendered.values()}
+
+    stack.pulumi("up", "--yes", "--skip-preview")
+
+    live = live_objects(cluster, rendered)
+    problems = {
+        str(path): found
+        for path, obj in rendered.items()
+        if (found := differences(comparable(obj), live[path]))
+    }
+    assert problems == {}
+    for obj in live.values():
+        assert set(obj["metadata"]) >= SERVER_METADATA  # really the server's objects
+    deployments = [o for o in live.values() if o["kind"] == "Deployment"]
+    assert deployments
+    for deployment in deployments:
+        conditions = {c["type"]: c["status"] for c in deployment["status"].get("conditions", [])}
+        assert conditions.get("Available") == "True", deployment["metadata"]["name"]
+
+    outputs = stack.outputs()
+    expected = json.loads((tmp_path / "render" / "outputs.json").read_text())
+    assert outputs == expected
+
+
+def test_second_up_changes_nothing(stack):
+    result = stack.pulumi("up", "--yes", "--expect-no-changes")
+    assert "unchanged" in result.stdout
+
+
+def test_state_holds_no_secret_in_plain_text(stack, backend):
+    stack.pulumi("stack", "export", "--file", str(backend / "export.json"))
+    exported = (backend / "export.json").read_text()
+    assert '"4dabf18193072939515e22adb298388d"' in exported  # the engine's secret signature
+    for value in stack.secrets.values():
+        for path in backend.rglob("*"):
+            if path.is_file():
+                assert value.encode() not in path.read_bytes(), f"{value} in plain text in {path}"
+        assert value not in stack.config_file.read_text()
+
+
+def test_a_settings_change_is_previewed_and_applied_as_updates_and_creates(stack, cluster):
+    config = local_config()
+    config["pks-monitoring:alertmanager"].update(
+        {"receivers": [{"name": "team", "type": "webhook"}], "defaultReceiver": "team"}
+    )
+    config["pks-monitoring:prometheus"]["replicas"] = 2
+    config["pks-monitoring:apps"] = [
+        {"name": "orders", "namespace": "default", "selector": {"app": "orders"}, "port": "http"}
+    ]
+    stack.write_config(config)
+
+    diff = stack.pulumi("preview", "--diff")
+    assert "~ kubernetes:monitoring.coreos.com/v1:Prometheus" in diff.stdout
+    changed = {step for step in planned(stack) if step[0] != "same"}
+    assert changed == {
+        ("update", "Prometheus", "monitoring", "k8s"),
+        # With 2 replicas, upstream's disruption budget comes back (1 replica: dropped).
+        ("create", "PodDisruptionBudget", "monitoring", "prometheus-k8s"),
+        # The app: its monitor and the RBAC that lets Prometheus discover it.
+        ("create", "ServiceMonitor", "default", "orders"),
+        ("create", "Role", "default", "orders-prometheus-discovery"),
+        ("create", "RoleBinding", "default", "orders-prometheus-discovery"),
+        # The first app brings the app alerts (none without apps).
+        ("create", "PrometheusRule", "monitoring", "pks-app-alerts"),
+    }
+
+    stack.pulumi("up", "--yes", "--skip-preview")
+    prometheus = cluster.get("Prometheus.v1.monitoring.coreos.com", "k8s", "monitoring")
+    assert prometheus is not None and prometheus["spec"]["replicas"] == 2
+    assert cluster.get("ServiceMonitor.v1.monitoring.coreos.com", "orders", "default") is not None
+
+
+def test_app_team_reads_the_stack_through_a_stack_reference(stack, cluster, backend, tmp_path):
+    project = PROJECT_ROOT / "examples" / "app-team"
+    team = new_stack(
+        project,
+        "e2e-team",
+        backend,
+        cluster,
+        tmp_path,
+        {
+            "kubernetes:context": "local-tkgi",
+            "app-team:monitoringStack": f"organization/pks-monitoring/{STACK}",
+            "app-team:app": {
+                "name": "shop",
+                "namespace": "default",
+                "selector": {"app": "shop"},
+                "port": "http",
+            },
+        },
+    )
+    team.pulumi("up", "--yes", "--skip-preview")
+    monitor = cluster.get("ServiceMonitor.v1.monitoring.coreos.com", "shop", "default")
+    assert monitor is not None
+    role_binding = cluster.get(
+        "RoleBinding.v1.rbac.authorization.k8s.io", "shop-prometheus-discovery", "default"
+    )
+    assert role_binding is not None
+    # The subject is the stack's output, read through the reference.
+    subject = stack.outputs()["prometheusServiceAccount"]
+    assert {"name": subject["name"], "namespace": subject["namespace"]} in [
+        {"name": s["name"], "namespace": s["namespace"]} for s in role_binding["subjects"]
+    ]
+    team.pulumi("destroy", "--yes")
+    assert cluster.get("ServiceMonitor.v1.monitoring.coreos.com", "shop", "default") is None
+
+
+def test_destroy_completes_and_keeps_the_metrics_api(stack, cluster):
+    before = cluster.get("APIService.v1.apiregistration.k8s.io", "v1beta1.metrics.k8s.io")
+    assert before is not None
+    stack.pulumi("destroy", "--yes")
+    after = cluster.get("APIService.v1.apiregistration.k8s.io", "v1beta1.metrics.k8s.io")
+    assert after is not None and after["spec"]["service"] == {
+        "name": "metrics-server",
+        "namespace": "kube-system",
+        "port": 443,
+    }
+    assert after["metadata"]["uid"] == before["metadata"]["uid"]
+    top = cluster.kubectl("top", "nodes", check=False)
+    assert top.returncode == 0, top.stderr
+    assert json.loads(stack.pulumi("stack", "export").stdout)["deployment"].get("resources") in (None, [])
+
+
+def test_no_process_of_the_stack_is_left(stack):
+    leftover = subprocess.run(["pgrep", "-f", "pulumi-resource-kubernetes"], capture_output=True, text=True)
+    assert leftover.stdout.strip() == ""
