@@ -386,7 +386,7 @@ EOF
     --cidr "$POD_CIDR" \
     --node-lease-duration-seconds 40
   start metrics-stub python3 "$here/metrics_stub.py" "$METRICS_SERVER_IP" "$METRICS_PORT" \
-    "$pki/metrics-server.crt" "$pki/metrics-server.key"
+    "$pki/metrics-server.crt" "$pki/metrics-server.key" "${NODE_IPS[@]}"
 
   wait_for "kube-controller-manager /healthz" 60 healthz "https://$HOST:$KCM_PORT/healthz"
   wait_for "kube-scheduler /healthz" 60 healthz "https://$HOST:$SCHEDULER_PORT/healthz"

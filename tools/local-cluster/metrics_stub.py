@@ -3,15 +3,18 @@
 The local cluster keeps TKGI's metrics-server objects (Deployment, Service, APIService); its pods
 are kwok's, so nothing would answer the aggregator, the APIService would stay unavailable, and
 every namespace deletion would then stall on the discovery failure. This serves the group's
-discovery and empty NodeMetrics/PodMetrics lists over TLS on the Service's ClusterIP (a loopback
-address: the local cluster's service network is in 127.0.0.0/8). No real metrics.
+discovery, a fixed NodeMetrics for each worker named on its command line (so that `kubectl top
+nodes` answers, as it does through TKGI's metrics-server) and empty PodMetrics lists over TLS on
+the Service's ClusterIP (a loopback address: the local cluster's service network is in
+127.0.0.0/8). No real metrics: the numbers are constants.
 
-Usage: python3 metrics_stub.py HOST PORT CERT KEY
+Usage: python3 metrics_stub.py HOST PORT CERT KEY [NODE ...]
 """
 
 import json
 import ssl
 import sys
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 GROUP = "metrics.k8s.io"
@@ -55,8 +58,25 @@ OPENAPI_V3_INDEX = {"paths": {f"apis/{GV}": {"serverRelativeURL": OPENAPI_V3_PAT
 OPENAPI_V3 = {"openapi": "3.0.0", "info": OPENAPI_INFO, "paths": {}}
 
 
+NODES: list[str] = []
+
+
 def empty_list(kind):
     return {"kind": kind, "apiVersion": GV, "metadata": {}, "items": []}
+
+
+def node_metrics():
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    items = [
+        {
+            "metadata": {"name": node},
+            "timestamp": now,
+            "window": "30s",
+            "usage": {"cpu": "100m", "memory": "512Mi"},
+        }
+        for node in NODES
+    ]
+    return {**empty_list("NodeMetricsList"), "items": items}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -93,7 +113,7 @@ class Handler(BaseHTTPRequestHandler):
         elif path == prefix:
             self._send(200, RESOURCES)
         elif path == f"{prefix}/nodes":
-            self._send(200, empty_list("NodeMetricsList"))
+            self._send(200, node_metrics())
         elif path == f"{prefix}/pods" or (
             path.startswith(f"{prefix}/namespaces/") and path.endswith("/pods")
         ):
@@ -117,6 +137,7 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     host, port, cert, key = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    NODES.extend(sys.argv[5:])
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
     server = ThreadingHTTPServer((host, port), Handler)
