@@ -133,9 +133,15 @@ def export(repo: Path, commit: str, target: Path) -> None:
         tar.extractall(target, filter="data")
 
 
+# The stack of tools/local-stack.sh's loopback cluster, not a cluster's: its secret is set on each
+# machine (never in the file), so it neither renders offline nor has a preview job.
+LOCAL_STACK = "local"
+
+
 def stacks_in(checkout: Path) -> dict[str, Path]:
-    """Stack name -> its Pulumi.<stack>.yaml, for every stack file of a checkout."""
-    return {p.name[len("Pulumi.") : -len(".yaml")]: p for p in sorted(checkout.glob("Pulumi.*.yaml"))}
+    """Stack name -> its Pulumi.<stack>.yaml, for every cluster stack file of a checkout."""
+    stacks = {p.name[len("Pulumi.") : -len(".yaml")]: p for p in sorted(checkout.glob("Pulumi.*.yaml"))}
+    return {name: path for name, path in stacks.items() if name != LOCAL_STACK}
 
 
 def render_module(checkout: Path) -> str:

@@ -23,13 +23,15 @@ MOVED_KEYS = {
     "nodeScrape": "nodeExporter (staticTargets, fileSdFiles)",
     "nodeExporterAddon": "nodeExporter.addon (its port: nodeExporter.port)",
 }
-# Keys of provider switches that the Kubernetes provider this program runs (4.25.0, the one the
-# toolchain builds; the switches came with 4.29) does not have: passing them would fail in the
-# engine, and what they asked for is what 4.25 does anyway.
+# The provider switches of pulumi-kubernetes 4.29 and later: the provider this program runs
+# (4.25.0, the one the toolchain builds) does not have them, and passing them would fail in the
+# engine. 4.25 adopts an existing object on create (server-side apply) by itself; forcing the
+# fields kubectl owns is its environment variable, for the one adopting `pulumi up`.
 RETIRED_KEYS = {
-    "provider": "the pinned Kubernetes provider (4.25.0) adopts objects that already exist on "
-    "create and takes over fields kubectl owns (server-side apply, forced), so "
-    "upsertExistingObjects and enablePatchForce are not needed",
+    "provider": "the pinned Kubernetes provider (4.25.0) has no upsertExistingObjects or "
+    "enablePatchForce: it adopts objects that exist on create by itself, and for the first "
+    "`pulumi up` over a cluster set up with kubectl run it as `PULUMI_K8S_ENABLE_PATCH_FORCE=true "
+    "pulumi up` (README: adopting a cluster)",
 }
 _TARGET_KEYS = ("kubernetes:context", "kubernetes:kubeconfig")
 

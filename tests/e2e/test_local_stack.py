@@ -6,6 +6,7 @@ this module share one stack and run in this order; each asserts the state the pr
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,20 +16,28 @@ import pytest
 
 from pks_monitoring.settings.types import PROJECT_ROOT
 from tests.helpers.e2e import Cluster, Stack, local_config, marker, new_stack, run
+from tests.helpers.settings import PINNED_MANIFESTS
 
 STACK = "e2e-local"
 # Set by the API server on every object it stores (kubectl hides managedFields).
 SERVER_METADATA = {"creationTimestamp", "resourceVersion", "uid"}
 
 
-@pytest.fixture(scope="module")
-def stack(cluster: Cluster, backend: Path, tmp_path_factory) -> Stack:
+def settings() -> dict[str, Any]:
+    """Pulumi.local.yaml's, plus a receiver: the stack then holds a second kind of secret (its
+    URL) beside the password."""
     config = local_config()
-    # A receiver, so that the stack holds a second kind of secret (its URL) beside the password.
     config["pks-monitoring:alertmanager"].update(
         {"receivers": [{"name": "team", "type": "webhook"}], "defaultReceiver": "team"}
     )
-    stack = new_stack(PROJECT_ROOT, STACK, backend, cluster, tmp_path_factory.mktemp("local-stack"), config)
+    return config
+
+
+@pytest.fixture(scope="module")
+def stack(cluster: Cluster, backend: Path, tmp_path_factory) -> Stack:
+    stack = new_stack(
+        PROJECT_ROOT, STACK, backend, cluster, tmp_path_factory.mktemp("local-stack"), settings()
+    )
     stack.set_secret("pks-monitoring:grafana.adminPassword", marker("password"))
     stack.set_secret(
         "pks-monitoring:alertmanager.receivers[0].url", f"http://127.0.0.1:9/{marker('webhook')}"
@@ -166,10 +175,7 @@ def test_state_holds_no_secret_in_plain_text(stack, backend):
 
 
 def test_a_settings_change_is_previewed_and_applied_as_updates_and_creates(stack, cluster):
-    config = local_config()
-    config["pks-monitoring:alertmanager"].update(
-        {"receivers": [{"name": "team", "type": "webhook"}], "defaultReceiver": "team"}
-    )
+    config = settings()
     config["pks-monitoring:prometheus"]["replicas"] = 2
     config["pks-monitoring:apps"] = [
         {"name": "orders", "namespace": "default", "selector": {"app": "orders"}, "port": "http"}
@@ -246,6 +252,50 @@ def test_destroy_completes_and_keeps_the_metrics_api(stack, cluster):
     top = cluster.kubectl("top", "nodes", check=False)
     assert top.returncode == 0, top.stderr
     assert json.loads(stack.pulumi("stack", "export").stdout)["deployment"].get("resources") in (None, [])
+
+
+def test_up_adopts_what_the_manual_recipe_installed(stack, cluster, tmp_path):
+    """The recipe the program replaces: kube-prometheus applied by hand with the node-exporter
+    files moved aside, then patched. The first `up`, with patch force on for that run only, takes
+    the objects over in place (same uid, no delete and create) and keeps the patched values the
+    settings carry, as the README says. Without force it fails on the fields kubectl owns."""
+    manifests = tmp_path / "manifests"
+    shutil.copytree(PROJECT_ROOT / PINNED_MANIFESTS, manifests)
+    for aside in manifests.glob("nodeExporter-*"):
+        aside.unlink()
+    cluster.kubectl("apply", "--server-side", "-f", str(manifests / "setup"))
+    cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
+    cluster.kubectl("apply", "-f", str(manifests))
+    patches = {
+        ("prometheus", "k8s"): {"spec": {"replicas": 1, "retention": "15d"}},
+        ("alertmanager", "main"): {"spec": {"replicas": 1}},
+    }
+    for (kind, name), patch in patches.items():
+        cluster.kubectl("-n", "monitoring", "patch", kind, name, "--type", "merge", "-p", json.dumps(patch))
+    before = {
+        "namespace": cluster.get("Namespace", "monitoring"),
+        "prometheus": cluster.get("Prometheus.v1.monitoring.coreos.com", "k8s", "monitoring"),
+        "alertmanager": cluster.get("Alertmanager.v1.monitoring.coreos.com", "main", "monitoring"),
+        "grafana": cluster.get("Deployment.v1.apps", "grafana", "monitoring"),
+    }
+    stack.write_config(settings())
+
+    refused = stack.pulumi("up", "--yes", "--skip-preview", check=False)
+    assert refused.returncode != 0 and "field conflict" in refused.stdout
+    stack.pulumi("up", "--yes", "--skip-preview", env={"PULUMI_K8S_ENABLE_PATCH_FORCE": "true"})
+
+    after = {
+        "namespace": cluster.get("Namespace", "monitoring"),
+        "prometheus": cluster.get("Prometheus.v1.monitoring.coreos.com", "k8s", "monitoring"),
+        "alertmanager": cluster.get("Alertmanager.v1.monitoring.coreos.com", "main", "monitoring"),
+        "grafana": cluster.get("Deployment.v1.apps", "grafana", "monitoring"),
+    }
+    for name, obj in after.items():
+        assert obj is not None and obj["metadata"]["uid"] == before[name]["metadata"]["uid"], name
+    assert after["prometheus"]["spec"]["replicas"] == 1 and after["prometheus"]["spec"]["retention"] == "15d"
+    assert after["alertmanager"]["spec"]["replicas"] == 1
+    # Now the stack's: the settings' values from here on, and a second up changes nothing.
+    stack.pulumi("up", "--yes", "--expect-no-changes")
 
 
 def test_no_process_of_the_stack_is_left(stack):

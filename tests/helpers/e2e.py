@@ -91,13 +91,13 @@ class Stack:
     secrets: dict[str, str] = field(default_factory=dict)
 
     def pulumi(
-        self, *args: str, check: bool = True, timeout: float = 900
+        self, *args: str, check: bool = True, timeout: float = 900, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
         takes_config = args[0] in ("up", "preview", "refresh", "destroy", "config")
         extra = ["--config-file", str(self.config_file)] if takes_config else []
         return run(
             ["bash", str(PROJECT_ROOT / "tools" / "pulumi.sh"), "-s", self.name, *args, *extra],
-            self.env,
+            {**self.env, **(env or {})},
             check=check,
             timeout=timeout,
             cwd=self.project,
@@ -144,7 +144,11 @@ def new_stack(
     env.pop("PULUMI_CONFIG_PASSPHRASE", None)
     stack = Stack(project, name, tmp / f"Pulumi.{name}.yaml", env)
     stack.config_file.write_text(yaml.safe_dump({"config": config}, sort_keys=False))
-    run(["bash", str(PROJECT_ROOT / "tools" / "pulumi.sh"), "stack", "select", "--create", name], env, cwd=project)
+    run(
+        ["bash", str(PROJECT_ROOT / "tools" / "pulumi.sh"), "stack", "select", "--create", name],
+        env,
+        cwd=project,
+    )
     return stack
 
 

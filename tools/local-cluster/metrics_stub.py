@@ -14,7 +14,7 @@ Usage: python3 metrics_stub.py HOST PORT CERT KEY [NODE ...]
 import json
 import ssl
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 GROUP = "metrics.k8s.io"
@@ -66,7 +66,7 @@ def empty_list(kind):
 
 
 def node_metrics():
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     items = [
         {
             "metadata": {"name": node},
