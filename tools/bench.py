@@ -1,6 +1,6 @@
 """Benchmark (not a test): how long the offline render takes on this machine, and how much memory.
 
-    python -m tools.bench [--runs N] [--apps-config FILE --apps N] [--naive-without-gc]
+    python -m tools.bench [--runs N] [--apps-config FILE --apps N] [--naive-without-gc] [--real]
 
 Each measurement runs N times (default 5), every run a fresh `sys.executable` subprocess, and
 reports median/min/max wall seconds and the child's peak RSS (ru_maxrss from os.wait4: the
@@ -16,6 +16,10 @@ largest of the child and the processes it waited for, such as the mock provider'
   200 app monitors  "not yet available" unless --apps-config FILE exists; then
                  `python -m pks_monitoring.offline.render --config FILE --out TMP`, and with --apps N the cost
                  per app, (apps median - dev median) / N.
+
+With --real, a second table: the real Pulumi CLI against a real local control plane, for the
+program's `local` stack and the naive program, one run each, beside the offline medians above
+(tools/bench_real.py; a few minutes, needs the built toolchain).
 
 The manifests come from $KUBE_PROMETHEUS_MANIFESTS if set, else
 PROJECT_ROOT/../shared/kube-prometheus/v0.18.0/manifests.
@@ -42,6 +46,12 @@ def manifests_dir() -> Path:
     return Path(env) if env else PROJECT_ROOT / "../shared/kube-prometheus/v0.18.0/manifests"
 
 
+def naive_files(root: Path | None = None) -> list[Path]:
+    """What the naive program applies: every manifest, setup/ (namespace, CRDs) first."""
+    root = root or manifests_dir()
+    return sorted((root / "setup").glob("*.yaml")) + sorted(root.glob("*.yaml"))
+
+
 def naive_program(without_gc: bool = False) -> None:
     """One v1 ConfigGroup over every manifest, CRDs included, under the same mocks as the render.
 
@@ -58,8 +68,7 @@ def naive_program(without_gc: bool = False) -> None:
 
     recorder = Recorder()
     pulumi.runtime.set_mocks(recorder, project=PROJECT, stack="dev", preview=False)
-    root = manifests_dir()
-    files = sorted((root / "setup").glob("*.yaml")) + sorted(root.glob("*.yaml"))
+    files = naive_files()
 
     @pulumi.runtime.test
     def program():
@@ -128,6 +137,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also measure the naive program with the garbage collector off, as the render runs",
     )
+    parser.add_argument(
+        "--real",
+        action="store_true",
+        help="also time preview/up/no-op up/destroy with the real CLI on a local control plane "
+        "(one run each; --runs applies to the offline measurements only)",
+    )
     parser.add_argument("--naive-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-gc", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -172,6 +187,11 @@ def main(argv: list[str] | None = None) -> int:
         notes.append(("200 app monitors", "not yet available (no --apps-config FILE)"))
     print(f"{args.runs} runs each, {manifests_dir().resolve()}")
     print(table(results, notes))
+    if args.real:
+        from tools.bench_real import real_benchmark
+
+        print()
+        print(real_benchmark(offline={"program": dev.median, "naive": naive.median}, runs=args.runs))
     return 0
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -254,6 +253,19 @@ def test_destroy_completes_and_keeps_the_metrics_api(stack, cluster):
     assert json.loads(stack.pulumi("stack", "export").stdout)["deployment"].get("resources") in (None, [])
 
 
+# What kubectl applied that the program leaves out or cuts, with the local stack's settings
+# (platform pks, 1 replica each), as the README's adoption steps list them: a later
+# server-side apply cannot remove what kubectl's field managers still own.
+RECIPE_LEFTOVERS = (
+    "prometheusrule/kubernetes-monitoring-rules",
+    "servicemonitor/kube-controller-manager",
+    "servicemonitor/kube-scheduler",
+    "poddisruptionbudget/prometheus-k8s",
+    "poddisruptionbudget/alertmanager-main",
+)
+METRICS_SERVER_API = '{"spec":{"service":{"name":"metrics-server","namespace":"kube-system"}}}'
+
+
 def test_up_adopts_what_the_manual_recipe_installed(stack, cluster, tmp_path):
     """The recipe the program replaces: kube-prometheus applied by hand with the node-exporter
     files moved aside, then patched. The first `up`, with patch force on for that run only, takes
@@ -278,6 +290,15 @@ def test_up_adopts_what_the_manual_recipe_installed(stack, cluster, tmp_path):
         "alertmanager": cluster.get("Alertmanager.v1.monitoring.coreos.com", "main", "monitoring"),
         "grafana": cluster.get("Deployment.v1.apps", "grafana", "monitoring"),
     }
+    # The README's step 3: what the program leaves out or cuts (kubectl's fields would stay).
+    cluster.kubectl("-n", "monitoring", "delete", *RECIPE_LEFTOVERS)
+    adapter = [
+        str(f) for f in sorted(manifests.glob("prometheusAdapter-*.yaml")) if "apiService" not in f.name
+    ]
+    cluster.kubectl("delete", *(arg for f in adapter for arg in ("-f", f)))
+    cluster.kubectl(
+        "patch", "apiservice", "v1beta1.metrics.k8s.io", "--type", "merge", "-p", METRICS_SERVER_API
+    )
     stack.write_config(settings())
 
     refused = stack.pulumi("up", "--yes", "--skip-preview", check=False)
@@ -296,8 +317,11 @@ def test_up_adopts_what_the_manual_recipe_installed(stack, cluster, tmp_path):
     assert after["alertmanager"]["spec"]["replicas"] == 1
     # Now the stack's: the settings' values from here on, and a second up changes nothing.
     stack.pulumi("up", "--yes", "--expect-no-changes")
-
-
-def test_no_process_of_the_stack_is_left(stack):
-    leftover = subprocess.run(["pgrep", "-f", "pulumi-resource-kubernetes"], capture_output=True, text=True)
-    assert leftover.stdout.strip() == ""
+    rules = cluster.get(
+        "PrometheusRule.v1.monitoring.coreos.com", "kubernetes-monitoring-rules", "monitoring"
+    )
+    assert rules is not None
+    assert "kubernetes-system-scheduler" not in {g["name"] for g in rules["spec"]["groups"]}
+    assert cluster.get("PodDisruptionBudget.v1.policy", "prometheus-k8s", "monitoring") is None
+    api = cluster.get("APIService.v1.apiregistration.k8s.io", "v1beta1.metrics.k8s.io")
+    assert api is not None and api["spec"]["service"]["name"] == "metrics-server"
