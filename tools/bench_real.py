@@ -76,7 +76,9 @@ class Project:
     config_file: Path | None = None
 
     def pulumi(self, *args: str) -> list[str]:
-        extra = ["--config-file", str(self.config_file)] if self.config_file and args[0] in TAKES_CONFIG else []
+        extra = (
+            ["--config-file", str(self.config_file)] if self.config_file and args[0] in TAKES_CONFIG else []
+        )
         return ["bash", str(PULUMI_SH), "-s", self.stack, *args, *extra]
 
 
@@ -304,7 +306,9 @@ def real_benchmark(offline: Mapping[str, float], runs: int) -> str:
             columns: list[Column] = []
             for project in (program, naive):
                 _check(
-                    _run(project.pulumi("stack", "select", "--create", project.stack), env, project.directory),
+                    _run(
+                        project.pulumi("stack", "select", "--create", project.stack), env, project.directory
+                    ),
                     f"{project.label}: stack select --create",
                 )
                 if project.config_file:
