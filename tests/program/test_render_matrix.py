@@ -308,7 +308,7 @@ def test_dev_security_contexts_are_upstream(dev, upstream):
             assert security_contexts(pod) == security_contexts(shipped_pod), relative
             compared += 1
             rejected += denied(pod)
-    assert compared >= 7  # 5 Deployments, Prometheus, Alertmanager
+    assert compared >= 6  # 4 Deployments (no adapter on TKGI), Prometheus, Alertmanager
     assert {"pod.securityContext.runAsUser", "pod.securityContext.fsGroup"} <= set(rejected)
     assert "containers/grafana.securityContext.runAsUser" not in rejected  # upstream sets it per pod
     assert any(r.startswith("containers/") for r in rejected), rejected
@@ -458,7 +458,7 @@ def test_loadbalancer_security_context_deny_addon_and_apps(
 
     # SecurityContextDeny: no pod the render makes carries what the plugin rejects ...
     pods = [(relative, pod) for relative, obj in rendered_objects(out) for pod in pod_specs(obj)]
-    assert len(pods) >= 8  # 5 Deployments, Prometheus, Alertmanager, the demo app
+    assert len(pods) >= 7  # 4 Deployments, Prometheus, Alertmanager, the demo app
     for relative, pod in pods:
         assert denied(pod) == [], relative
     # ... and every other field stays as upstream has it (runAsNonRoot may go with the user it
@@ -475,13 +475,13 @@ def test_loadbalancer_security_context_deny_addon_and_apps(
                 assert set(now[where]) <= set(context), (relative, where)
     # Objects no other switch of this variant touches differ from dev in their securityContexts only.
     cut = 0
-    for name in ("blackbox-exporter", "kube-state-metrics", "prometheus-adapter", "prometheus-operator"):
+    for name in ("blackbox-exporter", "kube-state-metrics", "prometheus-operator"):
         relative = f"{NS}/Deployment_{name}.yaml"
         before, now = read(dev, relative), read(out, relative)
         assert without_security_contexts(now) == without_security_contexts(before), relative
         assert (now != before) == bool(denied(pod_specs(before)[0])), relative  # changed where it must
         cut += now != before
-    assert cut == 3  # prometheus-adapter sets nothing the plugin rejects
+    assert cut == 3
 
     # The addon's roll-out command, the demo app and the monitored apps.
     assert (
