@@ -13,6 +13,16 @@ How the commands are built (and why):
   secret (the SDK lifts secretness to the map). That is why the YAML travels on `stdin` instead: a
   plain input, so `pulumi preview --diff` shows what changes in the runtime config. stdout/stderr
   are secret outputs and the command's logging is off.
+- Preflight: before `update-runtime-config` the script runs pks_monitoring/addon_preflight.py,
+  which refuses (one line, non-zero exit, so `pulumi up` fails before the update) when another
+  runtime config of the director already adds a `node_exporter` job or a `node-exporter` release
+  at another version. It runs with this program's own interpreter (`PKS_MONITORING_PYTHON`, the
+  stack's virtualenv: pyyaml and this package are there), not a `python3` from PATH: the Command
+  runs in the pulumi-command provider's environment (the operator's, plus `environment`), where
+  `python3`, if there is one, is not the venv's. `PKS_MONITORING_PATH` (the directory holding this
+  package) makes the package importable even in a venv made by `pulumi install` alone, which does
+  not install it. Both are paths of this machine: `pulumi up` from another checkout or venv path is
+  an update (the same YAML applied again, the preflight run again).
 - Update, not replace: pulumi_command replaces a Command only when `triggers` change; any other
   input change is an update that runs `update`. The YAML is `stdin`, so an edit of the runtime
   config re-runs `bosh update-runtime-config` in place. `triggers` holds only the
@@ -34,27 +44,32 @@ from __future__ import annotations
 
 import hashlib
 import shlex
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Optional
 
 import pulumi
 import yaml
 from pulumi_command import local
 
+import pks_monitoring
+from pks_monitoring.addon_preflight import JOB, NAME_ENV, RELEASE
 from pks_monitoring.settings import Settings
 from pks_monitoring.settings.node_exporter import AddonSettings
-
-RELEASE = "node-exporter"
-JOB = "node_exporter"
 
 # The interpreter the provider would pick on Linux anyway, spelled out so tests run exactly this.
 INTERPRETER = ["/bin/sh", "-c"]
 
-# Copies the YAML from stdin to a private temp file (mktemp: mode 0600) and hands bosh the file.
+# Copies the YAML from stdin to a private temp file (mktemp: mode 0600), checks the director's
+# other runtime configs against it (the preflight: exits non-zero on a conflict, and `set -e`
+# stops the script there), then hands bosh the file. `-P`: nothing from the working directory is
+# imported; PYTHONPATH is this package's directory only.
 APPLY = """set -eu
 file=$(mktemp)
 trap 'rm -f "$file"' EXIT
 cat > "$file"
+PYTHONPATH="$PKS_MONITORING_PATH" "$PKS_MONITORING_PYTHON" -P -m pks_monitoring.addon_preflight "$file"
 bosh -n update-runtime-config --name="$RUNTIME_CONFIG_NAME" "$file"
 """
 DELETE = 'bosh -n delete-config --type=runtime --name="$RUNTIME_CONFIG_NAME"'
@@ -62,6 +77,12 @@ DELETE = 'bosh -n delete-config --type=runtime --name="$RUNTIME_CONFIG_NAME"'
 # this stack's cluster: the others on the director get it at their own next upgrade. tkgi uses
 # the session of an earlier `tkgi login` (~/.pks/creds.yml).
 ROLLOUT = 'tkgi upgrade-cluster "$TKGI_CLUSTER" --non-interactive --wait'
+
+# The preflight's interpreter and package (see the module docstring): the ones running this program.
+PREFLIGHT_ENV = {
+    "PKS_MONITORING_PYTHON": sys.executable,  # not resolved: a venv's python is a symlink
+    "PKS_MONITORING_PATH": str(Path(pks_monitoring.__file__).resolve().parent.parent),
+}
 
 # Everything bosh prints can end up in the state (stdout/stderr) and the logs: keep both secret.
 _SECRET_OUTPUTS = ["stdout", "stderr"]
@@ -160,7 +181,7 @@ class NodeExporterAddon(pulumi.ComponentResource):
             create=APPLY,
             update=APPLY,
             delete=DELETE if args.delete_on_destroy else None,
-            environment={**credentials, "RUNTIME_CONFIG_NAME": args.config_name},
+            environment={**credentials, **PREFLIGHT_ENV, NAME_ENV: args.config_name},
             stdin=text,  # the update-driving input: an edit of the YAML is an update
             triggers=[args.config_name],  # the config's identity: a rename is a replace
             logging=local.Logging.NONE,
