@@ -4,7 +4,8 @@ through additional scrape configs.
 
 Both jobs label their targets as the upstream node-exporter ServiceMonitor does, so the 26
 upstream node alerts and Grafana's "Node" dashboards work unchanged: `job="node-exporter"` and
-`instance` = the Kubernetes node name (for VMs outside Kubernetes: the name given in settings).
+`instance` = the Kubernetes node name (for VMs outside Kubernetes, the masters among them: the
+name from settings, `master-<index>` for a master).
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ def patches(inputs: StackInputs) -> list[Transformation]:
 
 def objects(inputs: StackInputs) -> list[Added]:
     node = inputs.settings.node_exporter
-    targets = [target.model_dump() for target in node.static_targets]
+    targets = [target.model_dump() for target in node.vm_targets()]
     configs = node_scrape_configs(node.port, targets, node.file_sd_files)
     secret = {
         "apiVersion": "v1",

@@ -1,18 +1,19 @@
 """`nodeExporter`: node_exporter on the BOSH VMs: the port it listens on, the director-wide
 runtime-config addon that puts it there (`addon`), and the VMs outside Kubernetes Prometheus
-scrapes besides every node (`staticTargets`, `fileSdFiles`)."""
+scrapes besides every node (the cluster's masters, `staticTargets`, `fileSdFiles`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from pks_monitoring.settings.types import (
     PROJECT,
     PROJECT_ROOT,
     Dns1123Label,
+    Dns1123Subdomain,
     Model,
     undecrypted,
 )
@@ -244,10 +245,65 @@ class VmTarget(Model):
     address: str = Field(pattern=r"^[A-Za-z0-9.-]+$")  # IPv4 address or host name, no port
 
 
+# What TKGI names each master VM in BOSH DNS: kubo-release's kubo-dns-aliases job (on every VM
+# of a cluster's deployment) aliases `<instance group>-<index>.<etcd.dns_suffix>` to that one
+# instance's address, and TKGI's suffix is etcd.cfcr.internal (`master-0.etcd.cfcr.internal`,
+# which TKGI documents for Prometheus DNS-based discovery of control plane nodes).
+TKGI_MASTER_DNS_SUFFIX = "etcd.cfcr.internal"
+MASTERS_KEY = f"{PROJECT}:nodeExporter.masters"
+
+
+class MastersSettings(Model):
+    """The cluster's master VMs, which TKGI does not make Kubernetes nodes: node discovery never
+    sees them, so they are scraped by their per-VM BOSH DNS names, `instance` = `master-<index>`.
+
+    Host-name targets rather than dns_sd: Prometheus resolves them on every scrape, so a master
+    whose name stops resolving stays a target with `up` 0 (counted by upstream's TargetDown)
+    instead of leaving the target list silently, as a DNS-SD target does on NXDOMAIN."""
+
+    count: int = Field(default=0, ge=0)  # the plan's master/etcd instances; 0: masters not scraped
+    dns_suffix: Dns1123Subdomain = TKGI_MASTER_DNS_SUFFIX
+
+    @model_validator(mode="after")
+    def _suffix_needs_count(self) -> MastersSettings:
+        if "dns_suffix" in self.model_fields_set and not self.count:
+            raise ValueError(
+                "dnsSuffix is set but count is 0, so no master is scraped; set count to the "
+                f"number of master VMs (`pulumi config set --path {MASTERS_KEY}.count 3`)"
+            )
+        return self
+
+    def targets(self) -> list[VmTarget]:
+        return [
+            VmTarget(name=f"master-{index}", address=f"master-{index}.{self.dns_suffix}")
+            for index in range(self.count)
+        ]
+
+
 class NodeExporterSettings(Model):
     # The port of the director-wide addon's node_exporter, whichever stack owns the addon.
     port: int = Field(default=9100, ge=1, le=65535)
     addon: AddonSettings = AddonSettings()
-    # Where Prometheus finds node_exporter besides every Kubernetes node.
+    # Where Prometheus finds node_exporter besides every Kubernetes node (`masters` before
+    # `staticTargets`: the targets' names are checked against the masters').
+    masters: MastersSettings = MastersSettings()
     static_targets: list[VmTarget] = []  # VMs outside Kubernetes (the PKS/TKGI API VM...)
     file_sd_files: list[str] = []  # file_sd files inside the Prometheus pod
+
+    @field_validator("static_targets")
+    @classmethod
+    def _not_a_master(cls, value: list[VmTarget], info: ValidationInfo) -> list[VmTarget]:
+        # Two targets with one `instance` would write the same series.
+        masters = info.data.get("masters")
+        taken = {t.name for t in masters.targets()} if masters else set()
+        for index, target in enumerate(value):
+            if target.name in taken:
+                raise ValueError(
+                    f"[{index}].name {target.name!r} is also the instance of a master "
+                    "(masters.count); masters are scraped already, so remove the entry or rename it"
+                )
+        return value
+
+    def vm_targets(self) -> list[VmTarget]:
+        """Every VM outside Kubernetes scraped by name: the masters, then `staticTargets`."""
+        return [*self.masters.targets(), *self.static_targets]
