@@ -14,6 +14,7 @@ from pks_monitoring.components.node_exporter_addon import NodeExporterAddon, Nod
 from pks_monitoring.dashboards import DASHBOARDS_DIR, load_dashboards, shipped_dashboards
 from pks_monitoring.parts.part import StackInputs
 from pks_monitoring.provider import kubernetes_provider
+from pks_monitoring.releases import check_fits
 from pks_monitoring.settings import Settings
 from pks_monitoring.upstream import PROMETHEUS, KubePrometheus
 
@@ -21,6 +22,7 @@ from pks_monitoring.upstream import PROMETHEUS, KubePrometheus
 settings = Settings.from_pulumi_config()
 apps = apps_to_monitor(settings)
 upstream = KubePrometheus.open(settings.kube_prometheus.manifests_dir())
+release = check_fits(settings, upstream)
 dashboards = load_dashboards(DASHBOARDS_DIR, shipped=shipped_dashboards(upstream.objects))
 discovery_role = service_discovery_role(upstream.find("Prometheus", PROMETHEUS))
 stack_args = MonitoringStackArgs.prepare(
@@ -51,6 +53,7 @@ if addon_args is not None:
     addon = NodeExporterAddon(f"{settings.cluster}-node-exporter", addon_args)
     pulumi.export("rolloutCommand", addon.rollout_command)
 
+pulumi.export("kubePrometheusRelease", release.tag)
 pulumi.export("namespace", stack.namespace)
 pulumi.export("prometheusUrl", stack.prometheus_url)
 pulumi.export("alertmanagerUrl", stack.alertmanager_url)

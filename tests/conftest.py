@@ -14,10 +14,15 @@ from pks_monitoring.offline.mock_engine import Recorder, RecordingMonitor, run_p
 from pks_monitoring.settings import MANIFESTS_ENV, PROJECT, PROJECT_ROOT
 from pks_monitoring.upstream import KubePrometheus
 from tests.helpers.micrometer import app_prometheus, spring_boot_app  # noqa: F401 (fixtures)
-from tests.helpers.settings import PINNED_MANIFESTS
+from tests.helpers.settings import PINNED_MANIFESTS, RELEASE_MANIFESTS
 
-# The pinned release (Pulumi.yaml), unless KUBE_PROMETHEUS_MANIFESTS points elsewhere.
-UPSTREAM = (PROJECT_ROOT / PINNED_MANIFESTS).resolve()
+# The release under test: the pin (Pulumi.yaml), or PKS_TEST_RELEASE's, which every program run
+# of the suite (in this process or a child) then reads through KUBE_PROMETHEUS_MANIFESTS.
+UPSTREAM = (PROJECT_ROOT / RELEASE_MANIFESTS).resolve()
+if RELEASE_MANIFESTS != PINNED_MANIFESTS:
+    if not UPSTREAM.is_dir():
+        raise pytest.UsageError(f"PKS_TEST_RELEASE: no manifests at {UPSTREAM}")
+    os.environ[MANIFESTS_ENV] = str(UPSTREAM)
 
 
 @pytest.fixture(scope="session")

@@ -73,22 +73,28 @@ class MonitoringStack(pulumi.ComponentResource):
         # late, inside an apply). The CRDs go through the provider's own YAML component (yaml/v2):
         # we change nothing in them, and it spares the program from pushing ~5 MB of schema
         # through the SDK's Output machinery.
+        #
+        # What is not this stack's alone outlives it (retain on delete: `pulumi destroy`, or a
+        # change that would replace them, leaves them in the cluster and drops them from the
+        # state): the Namespace, with every claim in it (all metrics history, silences, Grafana's
+        # database), and the CRDs, whose deletion would delete every ServiceMonitor, PodMonitor
+        # and PrometheusRule of the cluster, app teams' own included. The README's full teardown
+        # removes them deliberately. kubePrometheus.protect makes Pulumi refuse to drop them too.
+        shared = pulumi.ResourceOptions(
+            parent=self, retain_on_delete=True, protect=args.settings.kube_prometheus.protect
+        )
         namespace_manifest = kp.namespace_manifest()
         move(namespace_manifest)
         namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace",
-            metadata=namespace_manifest["metadata"],
-            opts=pulumi.ResourceOptions(parent=self),
+            f"{name}-namespace", metadata=namespace_manifest["metadata"], opts=shared
         )
         self.crds = crds = k8s.yaml.v2.ConfigGroup(
-            f"{name}-crds",
-            files=[str(path) for path in kp.crd_files],
-            opts=pulumi.ResourceOptions(parent=self),
+            f"{name}-crds", files=[str(path) for path in kp.crd_files], opts=shared
         )
         awaited: list[pulumi.Resource] = [namespace, crds]
         for part in args.parts:
             for added in part.objects:
-                resource = self._add(name, added, namespace, crds)
+                resource = self._add(name, added, namespace, crds, shared)
                 if added.awaited:
                     awaited.append(resource)
 
@@ -131,16 +137,25 @@ class MonitoringStack(pulumi.ComponentResource):
         )
 
     def _add(
-        self, name: str, added: Added, namespace: pulumi.Resource, crds: pulumi.Resource
+        self,
+        name: str,
+        added: Added,
+        namespace: pulumi.Resource,
+        crds: pulumi.Resource,
+        shared: pulumi.ResourceOptions,
     ) -> pulumi.Resource:
-        """One object a part adds: in the namespace, custom resources after the CRDs too."""
+        """One object a part adds: in the namespace, custom resources after the CRDs too; a
+        claim (Grafana's database) outlives the stack like the namespace it is in."""
         manifest = added.manifest
         resource_class = _RESOURCE_CLASSES.get(manifest["kind"])
         if resource_class is not None:
+            base = (
+                shared if manifest["kind"] == "PersistentVolumeClaim" else pulumi.ResourceOptions(parent=self)
+            )
             return resource_class(  # type: ignore[no-any-return]
                 f"{name}-{added.name}",
                 **_fields(manifest),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+                opts=pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[namespace])),
             )
         return k8s.apiextensions.CustomResource(
             f"{name}-{added.name}",

@@ -26,6 +26,8 @@ from pks_monitoring.kube_yaml import load_documents
 from pks_monitoring.offline.yaml_objects import read_objects_elsewhere
 from pks_monitoring.settings import PROJECT, PROJECT_ROOT, SECRET_PLACEHOLDER
 
+YAML_V2_COMPONENTS = ("kubernetes:yaml/v2:ConfigGroup", "kubernetes:yaml/v2:ConfigFile")
+
 
 @dataclass
 class Registration:
@@ -53,7 +55,7 @@ class Recorder(mocks.Mocks):
         self.resources.append(
             Registration(args.typ, args.name, args.inputs, args.provider, bool(args.custom))
         )
-        if args.typ in ("kubernetes:yaml/v2:ConfigGroup", "kubernetes:yaml/v2:ConfigFile"):
+        if args.typ in YAML_V2_COMPONENTS:
             return f"{args.name}_id", {"resources": self._expand(args)}
         return f"{args.name}_id", dict(args.inputs)
 
@@ -100,27 +102,54 @@ class DuplicateUrnError(Exception):
     """Two resources of one run share a URN (type, name and parent type): the engine's error."""
 
 
+@dataclass(frozen=True)
+class Options:
+    """The resource options the engine acts on at delete time, as it resolves them: a resource
+    that does not set one takes its parent's (the children of a yaml/v2 component too, which the
+    provider registers without options of their own)."""
+
+    protect: bool = False
+    retain_on_delete: bool = False
+
+
 class RecordingMonitor(mocks.MockMonitor):
     """The mock monitor, also keeping what the engine would know beyond inputs: the stack
-    outputs, and each resource's dependencies (by type and name). Like the engine, it refuses a
-    second resource with the URN of one already registered (the SDK's mock takes both). The URN is
-    the SDK mock's, whose type part names the parent's type only, not the engine's whole chain:
-    stricter than the engine for grandchildren, which this program does not nest that deep."""
+    outputs, each resource's dependencies and its delete-time options (by type and name). Like the
+    engine, it refuses a second resource with the URN of one already registered (the SDK's mock
+    takes both). The URN is the SDK mock's, whose type part names the parent's type only, not the
+    engine's whole chain: stricter than the engine for grandchildren, which this program does not
+    nest that deep."""
 
     stack_outputs: dict[str, Any]
     dependencies: dict[tuple[str, str], list[str]]
+    options: dict[tuple[str, str], Options]
 
     def __init__(self, recorder: Recorder) -> None:
         super().__init__(recorder)
+        self.recorder = recorder
         self.stack_outputs = {}
         self.dependencies = {}
+        self.options = {}
+        self._options_by_urn: dict[str, Options] = {}
         self._urns: set[str] = set()
         self._urns_lock = threading.Lock()
 
     def RegisterResource(self, request: Any) -> Any:
-        self._claim(self.make_urn(request.parent, request.type, request.name), request.type)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        self._claim(urn, request.type)
         self.dependencies[request.type, request.name] = list(request.dependencies)
-        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        inherited = self._options_by_urn.get(request.parent, Options())
+        options = Options(
+            request.protect if request.HasField("protect") else inherited.protect,
+            request.retainOnDelete if request.HasField("retainOnDelete") else inherited.retain_on_delete,
+        )
+        self._options_by_urn[urn] = self.options[request.type, request.name] = options
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type in YAML_V2_COMPONENTS:  # its children, which Recorder._expand names
+            for child in self.recorder.resources:
+                if child.name.startswith(f"{request.name}:"):
+                    self.options[child.type, child.name] = options
+        return response
 
     def _claim(self, urn: str, type_: str) -> None:
         # Not the stack: run_program registers its own after set_mocks' one, with the same URN.

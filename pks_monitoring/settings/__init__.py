@@ -8,6 +8,7 @@ raised before any resource is registered.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import ValidationInfo, field_validator
@@ -46,6 +47,9 @@ class Settings(Model):
     # The platform patch set (pks_monitoring.platforms): `pks` drops the monitors and alerts of
     # the control plane that PKS/TKGI runs on BOSH masters, out of Prometheus' reach.
     platform: Literal["pks", "upstream"] = "pks"
+    # The Kubernetes minor of the cluster (`kubectl version`; TKGI 1.23 runs 1.32): which
+    # kube-prometheus releases fit it (pks_monitoring.releases).
+    kubernetes_version: str
     kube_prometheus: KubePrometheusSettings = KubePrometheusSettings()
     prometheus: PrometheusSettings = PrometheusSettings()
     alertmanager: AlertmanagerSettings = AlertmanagerSettings()
@@ -57,6 +61,19 @@ class Settings(Model):
     # After prometheus, alertmanager and grafana: its check reads their storage.
     pod_security: PodSecuritySettings = PodSecuritySettings()
     kubernetes: KubernetesTarget = KubernetesTarget()
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _minor_as_written(cls, value: str) -> str:
+        if not re.fullmatch(r"1\.\d+", value):
+            raise ValueError(f'the Kubernetes minor, as "1.32" (got {value!r}): `kubectl version` shows it')
+        # YAML reads an unquoted 1.30 as the number 1.3: no Kubernetes this program runs on.
+        if int(value.split(".")[1]) < 20:
+            raise ValueError(
+                f"Kubernetes {value} is no minor this program runs on; write the minor quoted "
+                '(kubernetesVersion: "1.30": unquoted, YAML reads 1.30 as 1.3)'
+            )
+        return value
 
     @field_validator("pod_security")
     @classmethod

@@ -1,9 +1,12 @@
-"""`kubePrometheus`: the kube-prometheus release in use and the namespace it goes to."""
+"""`kubePrometheus`: the kube-prometheus release in use and the namespace it goes to.
+
+Which release fits which Kubernetes is pks_monitoring.releases' business; here only the shape."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Annotated, Optional
 
 from pydantic import Field
 
@@ -19,6 +22,14 @@ class KubePrometheusSettings(Model):
         f"the {MANIFESTS_ENV} environment variable overrides it",
     )
     namespace: Dns1123Label = "monitoring"
+    # The tag the manifests are, for releases the program does not tell by their manifests
+    # (pks_monitoring.releases.OPERATOR_VERSION); checked against them where it can.
+    release: Optional[Annotated[str, Field(pattern=r"^v0\.\d+\.\d+$")]] = None
+    # Run a release upstream did not test on the cluster's Kubernetes minor: the operator's call.
+    allow_untested_kubernetes: bool = False
+    # Pulumi `protect` on what outlives the stack anyway (the Namespace, the CRDs, the claims):
+    # for production stacks, where even a deliberate `pulumi destroy` should stop first.
+    protect: bool = False
 
     def manifests_dir(self) -> Path:
         path = Path(os.environ.get(MANIFESTS_ENV) or self.manifests).expanduser()

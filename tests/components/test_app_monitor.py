@@ -119,9 +119,11 @@ def test_rendered_objects_validate_against_the_crd_and_kubernetes_schemas(monito
 
 
 @pulumi.runtime.test
-def test_role_grants_exactly_what_endpointslice_discovery_reads(monitor, provider_opts, kube_prometheus):
-    role = service_discovery_role(kube_prometheus.find("Prometheus", "k8s"))
-    assert role == "EndpointSlice"  # v0.18.0
+def test_role_grants_exactly_what_endpointslice_discovery_reads(
+    monitor, provider_opts, manifests_with_discovery_role
+):
+    role = service_discovery_role(manifests_with_discovery_role("EndpointSlice").find("Prometheus", "k8s"))
+    assert role == "EndpointSlice"
     app = build(provider_opts, role=role)
 
     def check(_):
@@ -129,8 +131,21 @@ def test_role_grants_exactly_what_endpointslice_discovery_reads(monitor, provide
         ours = found["Role", "shop", "orders-prometheus-discovery"]
         assert grants(ours) == ENDPOINT_SLICE_GRANTS
         assert grants(ours) != ENDPOINTS_GRANTS
-        # What upstream grants Prometheus in the namespaces it watches itself, but ingresses
-        # (which only the Ingress discovery of Probes reads).
+
+    return registered(app).apply(check)
+
+
+@pulumi.runtime.test
+def test_role_grants_what_upstream_grants_prometheus_for_its_own_discovery(
+    monitor, provider_opts, kube_prometheus
+):
+    """With the discovery role of the release under test, an app's Role grants what upstream
+    grants Prometheus in the namespaces it watches itself, but ingresses (which only the Ingress
+    discovery of Probes reads)."""
+    app = build(provider_opts, role=service_discovery_role(kube_prometheus.find("Prometheus", "k8s")))
+
+    def check(_):
+        ours = objects(monitor.mocks)["Role", "shop", "orders-prometheus-discovery"]
         upstream = next(
             o
             for o in kube_prometheus.objects
@@ -144,23 +159,30 @@ def test_role_grants_exactly_what_endpointslice_discovery_reads(monitor, provide
 
 
 @pytest.fixture(scope="module")
-def manifests_without_discovery_role(tmp_path_factory, manifests_dir) -> KubePrometheus:
-    """A copy of the v0.18.0 manifests whose Prometheus resource does not set
-    serviceDiscoveryRole, as kube-prometheus releases before EndpointSlice did."""
-    target = tmp_path_factory.mktemp("older") / "manifests"
-    shutil.copytree(manifests_dir, target)
-    path = target / "prometheus-prometheus.yaml"
-    prometheus = yaml.safe_load(path.read_text())
-    del prometheus["spec"]["serviceDiscoveryRole"]
-    path.write_text(yaml.safe_dump(prometheus))
-    return KubePrometheus.open(target)
+def manifests_with_discovery_role(tmp_path_factory, manifests_dir):
+    """A copy of the manifests under test whose Prometheus resource sets serviceDiscoveryRole to
+    `role` (v0.18.0 sets EndpointSlice), or does not set it (None: as v0.16.0 and releases before
+    EndpointSlice)."""
+
+    def copy(role: str | None) -> KubePrometheus:
+        target = tmp_path_factory.mktemp("role") / "manifests"
+        shutil.copytree(manifests_dir, target)
+        path = target / "prometheus-prometheus.yaml"
+        prometheus = yaml.safe_load(path.read_text())
+        prometheus["spec"].pop("serviceDiscoveryRole", None)
+        if role:
+            prometheus["spec"]["serviceDiscoveryRole"] = role
+        path.write_text(yaml.safe_dump(prometheus))
+        return KubePrometheus.open(target)
+
+    return copy
 
 
 @pulumi.runtime.test
 def test_role_follows_manifests_without_a_discovery_role(
-    monitor, provider_opts, manifests_without_discovery_role
+    monitor, provider_opts, manifests_with_discovery_role
 ):
-    role = service_discovery_role(manifests_without_discovery_role.find("Prometheus", "k8s"))
+    role = service_discovery_role(manifests_with_discovery_role(None).find("Prometheus", "k8s"))
     assert role == "Endpoints"  # prometheus-operator's default
     app = build(provider_opts, role=role)
 

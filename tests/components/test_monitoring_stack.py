@@ -204,3 +204,53 @@ def test_upstream_platform_keeps_control_plane_monitors(monitor, kube_prometheus
         ) in found
 
     return registered(stack).apply(check)
+
+
+def delete_time_options(monitor) -> dict[tuple[str, str], object]:
+    """(kind, name) of every Kubernetes object to the options the engine acts on at delete time."""
+    return {
+        (r.inputs["kind"], r.inputs["metadata"]["name"]): monitor.options[r.type, r.name]
+        for r in monitor.mocks.kubernetes_objects()
+    }
+
+
+SHARED_KINDS = ("Namespace", "CustomResourceDefinition", "PersistentVolumeClaim")
+
+
+@pulumi.runtime.test
+def test_destroy_keeps_the_namespace_the_crds_and_the_claims(monitor, kube_prometheus):
+    stack = build(kube_prometheus, {"grafana": {"adminPassword": "x", "storage": {"enabled": True}}})
+
+    def check(_):
+        options = delete_time_options(monitor)
+        shared = {k for k in options if k[0] in SHARED_KINDS}
+        # Every CRD of the release, the stack's namespace and Grafana's claim.
+        assert len([k for k in shared if k[0] == "CustomResourceDefinition"]) == len(
+            kube_prometheus.crd_files
+        )
+        assert {("Namespace", "monitoring"), ("PersistentVolumeClaim", "grafana-storage")} <= shared
+        for key in shared:
+            assert options[key].retain_on_delete and not options[key].protect, key
+        # The rest is the stack's own: destroy deletes it.
+        assert not [k for k, o in options.items() if k not in shared and (o.retain_on_delete or o.protect)]
+
+    return registered(stack).apply(check)
+
+
+@pulumi.runtime.test
+def test_protect_guards_the_shared_objects_only(monitor, kube_prometheus):
+    stack = build(
+        kube_prometheus,
+        {
+            "grafana": {"adminPassword": "x", "storage": {"enabled": True}},
+            "kubePrometheus": {"protect": True},
+        },
+    )
+
+    def check(_):
+        options = delete_time_options(monitor)
+        protected = {k for k, o in options.items() if o.protect}
+        assert protected == {k for k in options if k[0] in SHARED_KINDS}
+        assert ("PersistentVolumeClaim", "grafana-storage") in protected
+
+    return registered(stack).apply(check)

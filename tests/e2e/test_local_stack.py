@@ -237,10 +237,42 @@ def test_app_team_reads_the_stack_through_a_stack_reference(stack, cluster, back
     assert cluster.get("ServiceMonitor.v1.monitoring.coreos.com", "shop", "default") is None
 
 
-def test_destroy_completes_and_keeps_the_metrics_api(stack, cluster):
+# An app team's own monitor, applied with kubectl: the stack's destroy must not take it along.
+TEAM_MONITOR = {
+    "apiVersion": "monitoring.coreos.com/v1",
+    "kind": "ServiceMonitor",
+    "metadata": {"name": "team-own", "namespace": "default"},
+    "spec": {"selector": {"matchLabels": {"app": "team-own"}}, "endpoints": [{"port": "http"}]},
+}
+
+
+def test_destroy_keeps_the_crds_the_namespace_and_app_teams_monitors(stack, cluster, tmp_path):
+    manifest = tmp_path / "team-monitor.json"
+    manifest.write_text(json.dumps(TEAM_MONITOR))
+    cluster.kubectl("apply", "-f", str(manifest))
+    crds = json.loads(cluster.kubectl("get", "crd", "-o", "json").stdout)["items"]
+    ours = {
+        c["metadata"]["name"]: c["metadata"]["uid"]
+        for c in crds
+        if c["spec"]["group"] == "monitoring.coreos.com"
+    }
+    assert len(ours) >= 10
+    namespace = cluster.get("Namespace", "monitoring")
+    assert namespace is not None and cluster.get("Deployment.v1.apps", "grafana", "monitoring") is not None
     before = cluster.get("APIService.v1.apiregistration.k8s.io", "v1beta1.metrics.k8s.io")
     assert before is not None
     stack.pulumi("destroy", "--yes")
+    # The stack's own objects are gone; what is shared with the rest of the cluster stays.
+    assert cluster.get("Deployment.v1.apps", "grafana", "monitoring") is None
+    left = json.loads(cluster.kubectl("get", "crd", "-o", "json").stdout)["items"]
+    assert {
+        c["metadata"]["name"]: c["metadata"]["uid"] for c in left if c["metadata"]["name"] in ours
+    } == ours
+    kept = cluster.get("Namespace", "monitoring")
+    assert kept is not None and kept["metadata"]["uid"] == namespace["metadata"]["uid"]
+    assert kept.get("status", {}).get("phase") == "Active"
+    assert cluster.get("ServiceMonitor.v1.monitoring.coreos.com", "team-own", "default") is not None
+    # metrics-server keeps the metrics API: kubectl top answers through it.
     after = cluster.get("APIService.v1.apiregistration.k8s.io", "v1beta1.metrics.k8s.io")
     assert after is not None and after["spec"]["service"] == {
         "name": "metrics-server",

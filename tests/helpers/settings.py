@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import yaml
 
@@ -11,11 +13,23 @@ from pks_monitoring.settings import PROJECT_ROOT, Settings, SettingsError
 PINNED_MANIFESTS: str = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text())["config"][
     "pks-monitoring:kubePrometheus"
 ]["value"]["manifests"]
+# The release the suite runs against: the pin, or another shared release named by
+# PKS_TEST_RELEASE (tools/test.sh runs the suite once per shared release). conftest points the
+# program at its manifests through KUBE_PROMETHEUS_MANIFESTS.
+SHARED_RELEASES = PROJECT_ROOT.parent / "shared" / "kube-prometheus"
+RELEASE_MANIFESTS: str = (
+    f"../shared/kube-prometheus/{os.environ['PKS_TEST_RELEASE']}/manifests"
+    if os.environ.get("PKS_TEST_RELEASE")
+    else PINNED_MANIFESTS
+)
+# A Kubernetes minor every shared release is tested on (the dev stack's too).
+KUBERNETES_VERSION = "1.33"
 
 BASE = {
     "kubernetes:context": "demo",
     "pks-monitoring:cluster": "demo",
-    "pks-monitoring:kubePrometheus": {"manifests": PINNED_MANIFESTS},
+    "pks-monitoring:kubernetesVersion": KUBERNETES_VERSION,
+    "pks-monitoring:kubePrometheus": {"manifests": RELEASE_MANIFESTS},
 }
 
 

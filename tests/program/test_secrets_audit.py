@@ -27,7 +27,7 @@ from pydantic import BaseModel, SecretStr
 import pks_monitoring.offline.render as render_tool
 from pks_monitoring.offline.mock_engine import RecordingMonitor, Run, run_program
 from pks_monitoring.settings import PROJECT, SECRET_PLACEHOLDER, Settings
-from tests.helpers.settings import PINNED_MANIFESTS
+from tests.helpers.settings import KUBERNETES_VERSION, RELEASE_MANIFESTS
 
 # Whole-program runs, renders or real tools: left out of `pytest -m "not slow"`.
 pytestmark = pytest.mark.slow
@@ -103,7 +103,8 @@ def receiver_marker(field: str) -> str:
 AUDIT_STACK: dict[str, Any] = {
     "kubernetes:kubeconfig": marker(KUBECONFIG),  # instead of a context
     f"{PROJECT}:cluster": "demo",
-    f"{PROJECT}:kubePrometheus": {"manifests": PINNED_MANIFESTS},
+    f"{PROJECT}:kubernetesVersion": KUBERNETES_VERSION,
+    f"{PROJECT}:kubePrometheus": {"manifests": RELEASE_MANIFESTS},
     f"{PROJECT}:grafana": {"adminPassword": marker(ADMIN_PASSWORD)},
     f"{PROJECT}:nodeExporter": {
         "addon": {
