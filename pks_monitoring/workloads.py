@@ -81,14 +81,16 @@ def placement(workload: WorkloadPlacement) -> dict[str, Any]:
     }
 
 
-def claim_spec(volume: VolumeSettings) -> dict[str, Any]:
-    """A ReadWriteOnce PersistentVolumeClaim spec; no storageClassName: the cluster's default."""
+def claim_spec(volume: VolumeSettings, default_class: Optional[str] = None) -> dict[str, Any]:
+    """A ReadWriteOnce PersistentVolumeClaim spec of the part's class, else `default_class` (the
+    stack's `storage`); neither: no storageClassName, the cluster's default class."""
     spec: dict[str, Any] = {
         "accessModes": ["ReadWriteOnce"],
         "resources": {"requests": {"storage": volume.size}},
     }
-    if volume.storage_class is not None:
-        spec["storageClassName"] = volume.storage_class
+    storage_class = volume.storage_class or default_class
+    if storage_class is not None:
+        spec["storageClassName"] = storage_class
     return spec
 
 
@@ -110,10 +112,10 @@ def use_volume_claim_template(
             spec["persistentVolumeClaimRetentionPolicy"] = dict(retention_policy)
 
 
-def claim_template(volume: StatefulVolumeSettings) -> dict[str, Any]:
+def claim_template(volume: StatefulVolumeSettings, default_class: Optional[str] = None) -> dict[str, Any]:
     """use_volume_claim_template's claim and retention policy from a part's storage settings."""
     policy = volume.persistent_volume_claim_retention_policy
     return {
-        "claim": claim_spec(volume),
+        "claim": claim_spec(volume, default_class),
         "retention_policy": None if policy is None else policy.model_dump(by_alias=True),
     }

@@ -139,12 +139,13 @@ def test_prometheus_and_alertmanager_get_claim_templates(kube_prometheus):
         "whenScaled": "Retain",
     }
     alertmanager = find(objects, "Alertmanager", "main")["spec"]
-    # No storageClass: no storageClassName, so the cluster's default StorageClass provisions it.
+    # No storageClass of its own: the stack's (BASE: storage.storageClass thin).
     assert alertmanager["storage"] == {
         "volumeClaimTemplate": {
             "spec": {
                 "accessModes": ["ReadWriteOnce"],
                 "resources": {"requests": {"storage": "2Gi"}},
+                "storageClassName": "thin",
             }
         }
     }

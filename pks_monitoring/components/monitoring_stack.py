@@ -24,7 +24,11 @@ _RESOURCE_CLASSES: dict[str, Any] = {
     "PersistentVolumeClaim": k8s.core.v1.PersistentVolumeClaim,
     "Secret": k8s.core.v1.Secret,
     "Ingress": k8s.networking.v1.Ingress,
+    "StorageClass": k8s.storage.v1.StorageClass,
 }
+# What parts add that outlives the stack like the namespace: Grafana's claim, and the
+# StorageClass every claim (retained too) was made with.
+_SHARED_KINDS = ("PersistentVolumeClaim", "StorageClass")
 
 
 @dataclass(frozen=True)
@@ -145,7 +149,7 @@ class MonitoringStack(pulumi.ComponentResource):
         shared: pulumi.ResourceOptions,
     ) -> pulumi.Resource:
         """One object a part adds: in the namespace, custom resources after the CRDs too; a
-        claim (Grafana's database) outlives the stack like the namespace it is in."""
+        claim (Grafana's database) and its StorageClass outlive the stack like the namespace."""
         manifest = added.manifest
         resource_class = _RESOURCE_CLASSES.get(manifest["kind"])
         if resource_class is not None:

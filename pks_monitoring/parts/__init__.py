@@ -15,6 +15,7 @@ from pks_monitoring.parts import (
     pod_security,
     prometheus,
     prometheus_adapter,
+    storage,
 )
 from pks_monitoring.parts.part import Part, PartPlan, StackInputs
 
@@ -25,6 +26,7 @@ PARTS: tuple[Part, ...] = (
     alertmanager.PART,
     grafana.PART,
     apps.PART,
+    storage.PART,
 )
 
 

@@ -204,7 +204,7 @@ def patches(inputs: StackInputs) -> list[Transformation]:
         partial(set_placement, kind="Alertmanager", name=ALERTMANAGER, **placement(alertmanager)),
     ]
     if alertmanager.storage.enabled:
-        claim = claim_template(alertmanager.storage)
+        claim = claim_template(alertmanager.storage, inputs.settings.storage.default_class())
         transformations.append(
             partial(use_volume_claim_template, kind="Alertmanager", name=ALERTMANAGER, **claim)
         )

@@ -22,6 +22,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from functools import partial
+from typing import Optional
 
 import pulumi
 from pydantic import SecretStr
@@ -153,13 +154,14 @@ def use_grafana_claim(obj: Manifest, *, claim: str) -> None:
     obj["spec"]["strategy"] = {"type": "Recreate"}
 
 
-def grafana_claim(namespace: str, grafana: GrafanaSettings) -> Manifest:
-    """The PersistentVolumeClaim use_grafana_claim mounts."""
+def grafana_claim(namespace: str, grafana: GrafanaSettings, default_class: Optional[str] = None) -> Manifest:
+    """The PersistentVolumeClaim use_grafana_claim mounts (of the stack's `storage` class when
+    Grafana names none)."""
     return {
         "apiVersion": "v1",
         "kind": "PersistentVolumeClaim",
         "metadata": {"name": GRAFANA_CLAIM, "namespace": namespace, "labels": dict(GRAFANA_LABELS)},
-        "spec": claim_spec(grafana.storage),
+        "spec": claim_spec(grafana.storage, default_class),
     }
 
 
@@ -186,7 +188,7 @@ def objects(inputs: StackInputs) -> list[Added]:
     # Upstream's Deployment does not wait for its claim: with a WaitForFirstConsumer storage
     # class the claim binds only once the pod exists.
     if grafana.storage.enabled:
-        added.append(Added(grafana_claim(namespace, grafana)))
+        added.append(Added(grafana_claim(namespace, grafana, inputs.settings.storage.default_class())))
     return added
 
 

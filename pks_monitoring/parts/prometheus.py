@@ -39,7 +39,7 @@ def patches(inputs: StackInputs) -> list[Transformation]:
         partial(set_placement, kind="Prometheus", name=PROMETHEUS, **placement(prometheus)),
     ]
     if prometheus.storage.enabled:
-        claim = claim_template(prometheus.storage)
+        claim = claim_template(prometheus.storage, inputs.settings.storage.default_class())
         transformations.append(
             partial(use_volume_claim_template, kind="Prometheus", name=PROMETHEUS, **claim)
         )

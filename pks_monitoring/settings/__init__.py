@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from pks_monitoring.settings import loader
 from pks_monitoring.settings.alertmanager import AlertmanagerSettings
@@ -22,6 +22,7 @@ from pks_monitoring.settings.node_exporter import NodeExporterSettings
 from pks_monitoring.settings.pod_security import PodSecuritySettings
 from pks_monitoring.settings.prometheus import PrometheusSettings
 from pks_monitoring.settings.provider import KubernetesTarget
+from pks_monitoring.settings.storage import StorageSettings
 from pks_monitoring.settings.types import (
     PROJECT,
     PROJECT_ROOT,
@@ -54,6 +55,8 @@ class Settings(Model):
     prometheus: PrometheusSettings = PrometheusSettings()
     alertmanager: AlertmanagerSettings = AlertmanagerSettings()
     grafana: GrafanaSettings = GrafanaSettings()
+    # After platform, prometheus, alertmanager and grafana: its check reads their storage.
+    storage: StorageSettings = Field(default_factory=StorageSettings, validate_default=True)
     node_exporter: NodeExporterSettings = NodeExporterSettings()
     apps: list[AppSettings] = []  # names unique, also against the demo app: components.app_monitor
     app_alerts: AppAlertSettings = AppAlertSettings()
@@ -72,6 +75,28 @@ class Settings(Model):
             raise ValueError(
                 f"Kubernetes {value} is no minor this program runs on; write the minor quoted "
                 '(kubernetesVersion: "1.30": unquoted, YAML reads 1.30 as 1.3)'
+            )
+        return value
+
+    @field_validator("storage")
+    @classmethod
+    def _claims_bind(cls, value: StorageSettings, info: ValidationInfo) -> StorageSettings:
+        # TKGI creates no default StorageClass: a claim without a class stays Pending, and
+        # `pulumi up` waits out Grafana's Deployment, then fails.
+        if info.data.get("platform") != "pks" or value.default_class() is not None:
+            return value
+        parts = ("prometheus", "alertmanager", "grafana")
+        classless = [
+            p
+            for p in parts
+            if p in info.data and info.data[p].storage.enabled and info.data[p].storage.storage_class is None
+        ]
+        if classless:
+            raise ValueError(
+                f"TKGI creates no default StorageClass, so the claims of {', '.join(classless)} would stay "
+                "Pending; set storage.storageClass to a class the cluster has (`kubectl get storageclass`), "
+                "or storage.vsphereCsi to have the stack create one for vSphere CSI, or "
+                f"{' / '.join(f'{p}.storage.enabled' for p in classless)} to false (data then lives in emptyDir)"
             )
         return value
 

@@ -30,6 +30,8 @@ BASE = {
     "pks-monitoring:cluster": "demo",
     "pks-monitoring:kubernetesVersion": KUBERNETES_VERSION,
     "pks-monitoring:kubePrometheus": {"manifests": RELEASE_MANIFESTS},
+    # TKGI has no default StorageClass: platform pks refuses claims without one.
+    "pks-monitoring:storage": {"storageClass": "thin"},
 }
 
 
