@@ -171,6 +171,7 @@ TKGI_1_23 = {
     "kubernetes:context": "tkgi-123",
     "pks-monitoring:cluster": "tkgi-123",
     "pks-monitoring:kubernetesVersion": "1.32",
+    "pks-monitoring:storage": json.dumps({"storageClass": "thin"}),
     "pks-monitoring:grafana": json.dumps({"adminPassword": "[secret]"}),
 }
 

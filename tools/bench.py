@@ -22,7 +22,7 @@ program's `local` stack and the naive program, one run each, beside the offline 
 (tools/bench_real.py; a few minutes, needs the built toolchain).
 
 The manifests come from $KUBE_PROMETHEUS_MANIFESTS if set, else
-PROJECT_ROOT/../shared/kube-prometheus/v0.18.0/manifests.
+the release Pulumi.yaml pins.
 """
 
 from __future__ import annotations
@@ -38,12 +38,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from pks_monitoring.settings import MANIFESTS_ENV, PROJECT_ROOT
 
 
 def manifests_dir() -> Path:
     env = os.environ.get(MANIFESTS_ENV)
-    return Path(env) if env else PROJECT_ROOT / "../shared/kube-prometheus/v0.18.0/manifests"
+    if env:
+        return Path(env)
+    project = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text())
+    return PROJECT_ROOT / project["config"]["pks-monitoring:kubePrometheus"]["value"]["manifests"]
 
 
 def naive_files(root: Path | None = None) -> list[Path]:

@@ -267,9 +267,16 @@ def dev(tmp_path_factory, manifests_dir) -> Path:
 
 def test_dev_has_the_default_storage_and_retention_and_upstream_placement(dev, upstream):
     prometheus = read(dev, f"{NS}/Prometheus_k8s.yaml")["spec"]
+    # Every claim of the dev stack is of the class the stack creates for vSphere CSI.
+    csi = "pks-monitoring"
+    assert read(dev, f"k8s/_cluster/StorageClass_{csi}.yaml")["provisioner"] == "csi.vsphere.vmware.com"
     assert prometheus["storage"] == {
         "volumeClaimTemplate": {
-            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "50Gi"}}}
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": "50Gi"}},
+                "storageClassName": csi,
+            }
         }
     }
     assert "persistentVolumeClaimRetentionPolicy" not in prometheus
@@ -289,6 +296,7 @@ def test_dev_has_the_default_storage_and_retention_and_upstream_placement(dev, u
     assert read(dev, f"{NS}/PersistentVolumeClaim_grafana-storage.yaml")["spec"] == {
         "accessModes": ["ReadWriteOnce"],
         "resources": {"requests": {"storage": "1Gi"}},
+        "storageClassName": csi,
     }
 
 

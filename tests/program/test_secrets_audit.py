@@ -104,6 +104,7 @@ AUDIT_STACK: dict[str, Any] = {
     "kubernetes:kubeconfig": marker(KUBECONFIG),  # instead of a context
     f"{PROJECT}:cluster": "demo",
     f"{PROJECT}:kubernetesVersion": KUBERNETES_VERSION,
+    f"{PROJECT}:storage": {"storageClass": "thin"},
     f"{PROJECT}:kubePrometheus": {"manifests": RELEASE_MANIFESTS},
     f"{PROJECT}:grafana": {"adminPassword": marker(ADMIN_PASSWORD)},
     f"{PROJECT}:nodeExporter": {

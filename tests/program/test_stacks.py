@@ -122,7 +122,7 @@ def test_the_stacks_differ_where_the_clusters_do(runs):
     prometheus = {stack: read(stack, "k8s/monitoring/Prometheus_k8s.yaml")["spec"] for stack in STACKS}
     assert {stack: spec["replicas"] for stack, spec in prometheus.items()} == {"dev": 1, "prod-east": 2}
     claims = {stack: spec["storage"]["volumeClaimTemplate"]["spec"] for stack, spec in prometheus.items()}
-    assert "storageClassName" not in claims["dev"]
+    assert claims["dev"]["storageClassName"] == "pks-monitoring"  # the class dev creates for vSphere CSI
     assert claims["prod-east"]["storageClassName"] == "vsphere-prod-east"
 
 
