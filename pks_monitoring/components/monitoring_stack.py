@@ -15,6 +15,7 @@ from pydantic.alias_generators import to_snake
 from pks_monitoring.manifests import Manifest, Transformation, rename_namespace
 from pks_monitoring.parts import plan
 from pks_monitoring.parts.part import Added, PartPlan, StackInputs
+from pks_monitoring.parts.pod_security import label_namespace
 from pks_monitoring.settings import Settings
 from pks_monitoring.upstream import WEB_SERVICES, KubePrometheus
 
@@ -89,6 +90,7 @@ class MonitoringStack(pulumi.ComponentResource):
         )
         namespace_manifest = kp.namespace_manifest()
         move(namespace_manifest)
+        label_namespace(namespace_manifest, args.settings)  # Pod Security Admission's level
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace", metadata=namespace_manifest["metadata"], opts=shared
         )

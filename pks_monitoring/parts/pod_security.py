@@ -1,13 +1,23 @@
 """Pod security (`podSecurity`): what the stack's pods must satisfy beyond upstream's own
-security contexts. Today: compatibility with the SecurityContextDeny admission plugin of older
-PKS/TKGI plans (`podSecurity.securityContextDeny`)."""
+security contexts, and the Pod Security Admission level the namespace enforces.
+
+- Every pod runs with the RuntimeDefault seccomp profile where upstream sets none (the one field
+  the `restricted` Pod Security Standard requires that upstream's pods lack: blackbox-exporter's
+  pod and two of its containers, and the Prometheus and Alertmanager pods that
+  prometheus-operator builds from their resources' spec.securityContext).
+- The namespace is labelled for Pod Security Admission (enforce, audit and warn) at `restricted`,
+  or at `baseline` with SecurityContextDeny on (see admission_level).
+- Compatibility with the SecurityContextDeny admission plugin of older PKS/TKGI plans
+  (`podSecurity.securityContextDeny`): the fields it rejects are cut, last.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, Optional
 
 from pks_monitoring.manifests import Manifest, Transformation, is_list
 from pks_monitoring.parts.part import Part, StackInputs
+from pks_monitoring.settings import Settings
 
 # What the SecurityContextDeny admission plugin rejects, after its Validate() in
 # kubernetes/kubernetes plugin/pkg/admission/securitycontext/scdeny/admission.go: a Pod whose
@@ -21,6 +31,39 @@ _WORKLOADS = {"Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Job"}
 # prometheus-operator copies these resources' spec.securityContext into the StatefulSet's pod
 # spec as it is, and merges spec.containers / initContainers into the containers it generates.
 _OPERATED = {"Prometheus", "Alertmanager"}
+
+# Pod Security Admission's namespace labels (kubernetes.io/docs/concepts/security/
+# pod-security-admission): per mode a level and the Kubernetes minor whose checks apply.
+_ADMISSION_PREFIX = "pod-security.kubernetes.io/"
+_ADMISSION_MODES = ("enforce", "audit", "warn")
+AdmissionLevel = Literal["baseline", "restricted"]
+
+
+def _pod_spec(obj: Manifest) -> Optional[dict[str, Any]]:
+    """The pod spec an object makes: its template's, or (Prometheus, Alertmanager) its spec,
+    from which prometheus-operator builds the pod."""
+    if is_list(obj):
+        return None
+    kind = obj.get("kind")
+    if kind in _WORKLOADS:
+        pod = ((obj.get("spec") or {}).get("template") or {}).get("spec")
+    elif kind in _OPERATED:
+        pod = obj.get("spec")
+    else:
+        return None
+    return pod if isinstance(pod, dict) else None
+
+
+def default_seccomp(obj: Manifest) -> None:
+    """The RuntimeDefault seccomp profile for every pod whose spec.securityContext names none
+    (containers that set their own keep it). `restricted` requires a RuntimeDefault or Localhost
+    profile on the pod or on every container; SecurityContextDeny lets it pass."""
+    pod = _pod_spec(obj)
+    if pod is None:
+        return
+    if not isinstance(pod.get("securityContext"), dict):
+        pod["securityContext"] = {}
+    pod["securityContext"].setdefault("seccompProfile", {"type": "RuntimeDefault"})
 
 
 def _deny_in_pod(pod: dict[str, Any]) -> None:
@@ -58,21 +101,37 @@ def deny_security_context(obj: Manifest) -> None:
     Plus runAsNonRoot where the user it was checked against goes (see _deny_in_pod). Every other
     field, such as runAsGroup, seccompProfile, capabilities and readOnlyRootFilesystem, stays.
     """
-    if is_list(obj):
-        return
-    kind = obj.get("kind")
-    if kind in _WORKLOADS:
-        pod = ((obj.get("spec") or {}).get("template") or {}).get("spec")
-    elif kind in _OPERATED:
-        pod = obj.get("spec")
-    else:
-        return
-    if isinstance(pod, dict):
+    pod = _pod_spec(obj)
+    if pod is not None:
         _deny_in_pod(pod)
 
 
+def admission_level(settings: Settings) -> AdmissionLevel:
+    """The Pod Security Standard every pod of the stack satisfies: `restricted`, except under
+    SecurityContextDeny, whose cut takes runAsNonRoot with the user it was checked against
+    (restricted requires runAsNonRoot: true on the pod or every container); `baseline` holds
+    there, as it asks nothing of the fields the cut removes."""
+    return "baseline" if settings.pod_security.security_context_deny else "restricted"
+
+
+def label_namespace(namespace: Manifest, settings: Settings) -> None:
+    """The stack's Namespace enforces, audits and warns at admission_level, with the checks of
+    the cluster's Kubernetes minor (`v1.NN`: a cluster upgrade does not change them until
+    kubernetesVersion does). Replaces upstream's own labels (warn: privileged, for the
+    node-exporter DaemonSet this program leaves out)."""
+    labels = namespace["metadata"].setdefault("labels", {})
+    for key in [k for k in labels if k.startswith(_ADMISSION_PREFIX)]:
+        del labels[key]
+    level, version = admission_level(settings), f"v{settings.kubernetes_version}"
+    for mode in _ADMISSION_MODES:
+        labels[f"{_ADMISSION_PREFIX}{mode}"] = level
+        labels[f"{_ADMISSION_PREFIX}{mode}-version"] = version
+
+
 def patches(inputs: StackInputs) -> list[Transformation]:
-    return [deny_security_context] if inputs.settings.pod_security.security_context_deny else []
+    # The seccomp default first: the SecurityContextDeny cut keeps it.
+    deny = [deny_security_context] if inputs.settings.pod_security.security_context_deny else []
+    return [default_seccomp, *deny]
 
 
 PART = Part("podSecurity", patches)

@@ -18,6 +18,7 @@ from pks_monitoring.settings.alertmanager import AlertmanagerSettings
 from pks_monitoring.settings.apps import AppAlertSettings, AppSettings, DemoAppSettings
 from pks_monitoring.settings.grafana import GrafanaSettings
 from pks_monitoring.settings.kube_prometheus import MANIFESTS_ENV, KubePrometheusSettings
+from pks_monitoring.settings.network import Network, check_grafana_on_nsx_t
 from pks_monitoring.settings.node_exporter import NodeExporterSettings
 from pks_monitoring.settings.pod_security import PodSecuritySettings
 from pks_monitoring.settings.prometheus import PrometheusSettings
@@ -48,6 +49,9 @@ class Settings(Model):
     # The platform patch set (pks_monitoring.platforms): `pks` drops the monitors and alerts of
     # the control plane that PKS/TKGI runs on BOSH masters, out of Prometheus' reach.
     platform: Literal["pks", "upstream"] = "pks"
+    # The cluster's container network (pks_monitoring.settings.network); before grafana, whose
+    # check reads it. `nsx-t` refuses what NCP does not serve (a NodePort Grafana).
+    network: Network = "flannel"
     # The Kubernetes minor of the cluster (`kubectl version`; TKGI 1.23 runs 1.32): which
     # kube-prometheus releases fit it (pks_monitoring.releases).
     kubernetes_version: str
@@ -76,6 +80,13 @@ class Settings(Model):
                 f"Kubernetes {value} is no minor this program runs on; write the minor quoted "
                 '(kubernetesVersion: "1.30": unquoted, YAML reads 1.30 as 1.3)'
             )
+        return value
+
+    @field_validator("grafana")
+    @classmethod
+    def _fits_the_network(cls, value: GrafanaSettings, info: ValidationInfo) -> GrafanaSettings:
+        if info.data.get("network") == "nsx-t":
+            check_grafana_on_nsx_t(value.expose)  # SettingsError naming the grafana.expose key
         return value
 
     @field_validator("storage")

@@ -205,6 +205,14 @@ def security_contexts(pod: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return contexts
 
 
+def shipped_contexts(pod: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """security_contexts of an upstream pod as the program means to leave them: as shipped, plus
+    the RuntimeDefault seccomp profile on a pod that names none (Pod Security `restricted`)."""
+    contexts = security_contexts(pod)
+    contexts["pod"] = {"seccompProfile": {"type": "RuntimeDefault"}, **contexts["pod"]}
+    return contexts
+
+
 def denied(pod: dict[str, Any]) -> list[str]:
     """The fields of one pod spec SecurityContextDeny rejects."""
     found = []
@@ -307,13 +315,14 @@ def test_dev_grafana_is_not_exposed_and_its_policy_is_upstream_byte_for_byte(dev
 
 
 def test_dev_security_contexts_are_upstream(dev, upstream):
-    """SecurityContextDeny off: every pod's securityContexts as upstream ships them, the fields
-    the plugin rejects included (so the check with it on below is not vacuous)."""
+    """SecurityContextDeny off: every pod's securityContexts as upstream ships them (plus the
+    seccomp default), the fields the plugin rejects included (so the check with it on below is
+    not vacuous)."""
     compared, rejected = 0, []
     for relative, obj in rendered_objects(dev):
         shipped = upstream.get(f"{obj['kind']}/{obj['metadata']['name']}")
         for pod, shipped_pod in zip(pod_specs(obj), pod_specs(shipped) if shipped else []):
-            assert security_contexts(pod) == security_contexts(shipped_pod), relative
+            assert security_contexts(pod) == shipped_contexts(shipped_pod), relative
             compared += 1
             rejected += denied(pod)
     assert compared >= 6  # 4 Deployments (no adapter on TKGI), Prometheus, Alertmanager
@@ -474,7 +483,7 @@ def test_loadbalancer_security_context_deny_addon_and_apps(
     for relative, obj in rendered_objects(out):
         shipped = upstream.get(f"{obj['kind']}/{obj['metadata']['name']}")
         for pod, shipped_pod in zip(pod_specs(obj), pod_specs(shipped) if shipped else []):
-            now, before = security_contexts(pod), security_contexts(shipped_pod)
+            now, before = security_contexts(pod), shipped_contexts(shipped_pod)
             assert set(now) == set(before), relative
             for where, context in before.items():
                 cut = DENIED_IN_POD if where == "pod" else DENIED_IN_CONTAINER
