@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from pks_monitoring.offline.render import main
-from pks_monitoring.settings import PROJECT_ROOT
+from pks_monitoring.settings import MANIFESTS_ENV, PROJECT_ROOT
 from tests.helpers.settings import PINNED_MANIFESTS
 
 # Whole-program runs, renders or real tools: left out of `pytest -m "not slow"`.
@@ -160,7 +160,8 @@ BAD_INPUTS = [
 
 
 @pytest.mark.parametrize("change, key", BAD_INPUTS)
-def test_bad_input_exits_2_with_one_line(change, key, write_stack, tmp_path, capsys):
+def test_bad_input_exits_2_with_one_line(change, key, write_stack, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv(MANIFESTS_ENV, raising=False)  # the manifests are the stack's (tools/test.sh sets it)
     stack = write_stack(change)
     assert main(["--config", str(stack), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
@@ -168,7 +169,8 @@ def test_bad_input_exits_2_with_one_line(change, key, write_stack, tmp_path, cap
     assert not (tmp_path / "out").exists()
 
 
-def test_missing_upstream_object_is_named(write_stack, broken_manifests, tmp_path, capsys):
+def test_missing_upstream_object_is_named(write_stack, broken_manifests, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv(MANIFESTS_ENV, raising=False)
     manifests = broken_manifests(without=["prometheus-prometheus.yaml"])
     stack = write_stack({"pks-monitoring:kubePrometheus": {"manifests": str(manifests)}})
     assert main(["--config", str(stack), "--out", str(tmp_path / "out")]) == 2

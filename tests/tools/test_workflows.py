@@ -16,8 +16,8 @@ import yaml
 from pks_monitoring.offline.mock_engine import stack_config
 from pks_monitoring.offline.render_diff import stacks_in
 from pks_monitoring.settings import PROJECT, PROJECT_ROOT
-from tests.conftest import UPSTREAM
 from tests.helpers.prometheus_tools import require
+from tests.helpers.settings import PINNED_MANIFESTS
 
 WORKFLOWS = sorted(
     p for p in (PROJECT_ROOT / ".github" / "workflows").iterdir() if p.suffix in (".yml", ".yaml")
@@ -111,7 +111,7 @@ def test_one_kube_prometheus_release_everywhere():
     pins = {workflow.name: load(workflow)["env"]["KUBE_PROMETHEUS_VERSION"] for workflow in (PREVIEW, TESTS)}
     assert len(set(pins.values())) == 1, pins
     version = pins[PREVIEW.name]
-    assert version in UPSTREAM.parts
+    assert version in Path(PINNED_MANIFESTS).parts
     for stack, stack_file in STACKS.items():
         config, _ = stack_config(stack_file)
         configured = config.get(f"{PROJECT}:kubePrometheus")
