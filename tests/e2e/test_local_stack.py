@@ -307,6 +307,18 @@ def test_up_adopts_what_the_manual_recipe_installed(stack, cluster, tmp_path):
     shutil.copytree(PROJECT_ROOT / PINNED_MANIFESTS, manifests)
     for aside in manifests.glob("nodeExporter-*"):
         aside.unlink()
+    # A cluster that never had the stack: the README's full teardown of what the destroy above
+    # kept (the namespace and the CRDs, whose labels are Pulumi's field manager's: kubectl's
+    # server-side apply of setup/ would conflict on them).
+    cluster.kubectl("delete", "namespace", "monitoring", "--wait=true", "--timeout=120s")
+    cluster.kubectl(
+        "delete", "-f", str(manifests / "setup"), "--ignore-not-found", "--wait=true", "--timeout=120s"
+    )
+    assert cluster.get("Namespace", "monitoring") is None
+    assert (
+        cluster.get("CustomResourceDefinition.v1.apiextensions.k8s.io", "prometheuses.monitoring.coreos.com")
+        is None
+    )
     cluster.kubectl("apply", "--server-side", "-f", str(manifests / "setup"))
     cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
     cluster.kubectl("apply", "-f", str(manifests))
