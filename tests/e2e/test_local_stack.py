@@ -228,8 +228,12 @@ def test_app_team_reads_the_stack_through_a_stack_reference(stack, cluster, back
         "RoleBinding.v1.rbac.authorization.k8s.io", "shop-prometheus-discovery", "default"
     )
     assert role_binding is not None
-    # The subject is the stack's output, read through the reference.
+    # The subject is the stack's output, read through the reference: the account the Prometheus
+    # resource in the cluster runs as.
     subject = stack.outputs()["prometheusServiceAccount"]
+    prometheus = cluster.get("Prometheus.v1.monitoring.coreos.com", "k8s", "monitoring")
+    assert prometheus is not None
+    assert subject == {"namespace": "monitoring", "name": prometheus["spec"]["serviceAccountName"]}
     assert {"name": subject["name"], "namespace": subject["namespace"]} in [
         {"name": s["name"], "namespace": s["namespace"]} for s in role_binding["subjects"]
     ]
