@@ -320,9 +320,7 @@ def real_benchmark(offline: Mapping[str, float], runs: int) -> str:
             columns: list[Column] = []
             for project in (program, naive):
                 _check(
-                    _run(
-                        project.pulumi("stack", "select", "--create", project.stack), env, project.directory
-                    ),
+                    _run(project.pulumi("stack", "select", "--create"), env, project.directory),
                     f"{project.label}: stack select --create",
                 )
                 if project.config_file:
