@@ -31,9 +31,10 @@ import os, re, sys
 project, mirror = sys.argv[1:]
 text = open(os.path.join(project, "Pulumi.yaml")).read()
 # The virtualenv, absolute (it was relative to the project); the program, the project itself.
-text = re.sub(r"(?m)^(\s+virtualenv:\s*)(\S+)\s*$",
+text = re.sub(r"(?m)^([ \t]+virtualenv:[ \t]*)(\S+)[ \t]*$",
               lambda m: m.group(1) + os.path.normpath(os.path.join(project, m.group(2))), text)
 text = re.sub(r"(?m)^main:.*\n", "", text)
+text += "" if text.endswith("\n") else "\n"
 text += f"main: {os.path.relpath(project, mirror)}\n"
 open(os.path.join(mirror, "Pulumi.yaml"), "w").write(text)
 PY
