@@ -44,6 +44,10 @@ __all__ = [
 ]
 
 
+# The parts with a volume of their own (`<part>.storage`), which the checks below read.
+_STORED_PARTS = ("prometheus", "alertmanager", "grafana")
+
+
 class Settings(Model):
     cluster: Dns1123Label
     # The platform patch set (pks_monitoring.platforms): `pks` drops the monitors and alerts of
@@ -96,10 +100,9 @@ class Settings(Model):
         # `pulumi up` waits out Grafana's Deployment, then fails.
         if info.data.get("platform") != "pks" or value.default_class() is not None:
             return value
-        parts = ("prometheus", "alertmanager", "grafana")
         classless = [
             p
-            for p in parts
+            for p in _STORED_PARTS
             if p in info.data and info.data[p].storage.enabled and info.data[p].storage.storage_class is None
         ]
         if classless:
@@ -117,8 +120,7 @@ class Settings(Model):
         # Without fsGroup, which SecurityContextDeny rejects, the kubelet leaves a new volume
         # owned by root, and Prometheus, Alertmanager and Grafana (non-root) fail with permission
         # denied.
-        parts = ("prometheus", "alertmanager", "grafana")
-        stored = [p for p in parts if p in info.data and info.data[p].storage.enabled]
+        stored = [p for p in _STORED_PARTS if p in info.data and info.data[p].storage.enabled]
         if value.security_context_deny and stored:
             keys = ", ".join(f"{part}.storage.enabled" for part in stored)
             raise ValueError(
