@@ -66,6 +66,20 @@ def require(tool: str) -> str:
     pytest.skip(f"{names} not installed (this test is never skipped when CI is set)")
 
 
+def require_pinned(tool: str) -> str:
+    """`tool` of the pinned toolchain's monitoring group (Prometheus 3 with every discoverer:
+    Debian's 2.x has no Kubernetes discovery); skips like `require` when it is not built."""
+    from tests.helpers.e2e import toolchain_bins
+
+    for folder in toolchain_bins(("monitoring",)):
+        if (folder / tool).is_file():
+            return str(folder / tool)
+    message = f"{tool} of the pinned toolchain is not built: run `bash tools/setup.sh`"
+    if in_ci():
+        pytest.fail(message + "; CI is set, so this test must not be skipped", pytrace=False)
+    pytest.skip(message)
+
+
 def run_tool(args: Sequence[str], timeout: float = 30) -> subprocess.CompletedProcess[str]:
     """Runs a short-lived tool (promtool, amtool) with a bounded time; output is captured."""
     return subprocess.run(list(args), capture_output=True, text=True, timeout=timeout, check=False)
