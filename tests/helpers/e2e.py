@@ -29,13 +29,14 @@ CLUSTER_ENV = {
 }
 
 
-def toolchain_bins() -> list[Path]:
+def toolchain_bins(groups: tuple[str, ...] = GROUPS) -> list[Path]:
+    """The bin folders of the built groups among `groups`."""
     script = (
         'source tools/toolchain/env.sh; for g in "$@"; do d="$(toolchain_dir "$g")"; '
-        '[ -f "$d/.complete" ] && echo "$d/bin"; done'
+        'if [ -f "$d/.complete" ]; then echo "$d/bin"; fi; done'
     )
     out = subprocess.run(
-        ["bash", "-c", script, "_", *GROUPS], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+        ["bash", "-c", script, "_", *groups], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
     ).stdout
     return [Path(line) for line in out.splitlines()]
 
