@@ -16,6 +16,7 @@ import pytest
 
 from pks_monitoring.settings.types import PROJECT_ROOT
 from tests.helpers.e2e import CLUSTER_ENV, GROUPS, Cluster, run, toolchain_bins
+from tests.helpers.prometheus_tools import missing
 
 
 def pytest_collection_modifyitems(items):
@@ -30,10 +31,7 @@ def toolchain_path() -> str:
     """PATH with the pinned toolchain first; skips (fails under CI) when it is not built."""
     bins = toolchain_bins()
     if len(bins) < len(GROUPS):
-        message = "the real toolchain is not built: run `bash tools/setup.sh` (cold: about an hour)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("the real toolchain is not built: run `bash tools/setup.sh` (cold: about an hour)")
     return os.pathsep.join([*map(str, bins), os.environ["PATH"]])
 
 

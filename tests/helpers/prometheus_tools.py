@@ -23,7 +23,7 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import pytest
 
@@ -46,6 +46,13 @@ def in_ci() -> bool:
     return "CI" in os.environ
 
 
+def missing(message: str) -> NoReturn:
+    """Skip the calling test for a missing real tool, unless under CI: then fail it."""
+    if in_ci():
+        pytest.fail(f"{message}; CI is set, so this test must not be skipped", pytrace=False)
+    pytest.skip(f"{message} (this test is never skipped when CI is set)")
+
+
 def find_tool(tool: str) -> str | None:
     """The path of `tool` on PATH, None if not installed."""
     for name in TOOL_NAMES.get(tool, (tool,)):
@@ -60,10 +67,7 @@ def require(tool: str) -> str:
     path = find_tool(tool)
     if path:
         return path
-    names = " or ".join(TOOL_NAMES.get(tool, (tool,)))
-    if in_ci():
-        pytest.fail(f"{names} not found on PATH; CI is set, so this test must not be skipped", pytrace=False)
-    pytest.skip(f"{names} not installed (this test is never skipped when CI is set)")
+    missing(" or ".join(TOOL_NAMES.get(tool, (tool,))) + " not found on PATH")
 
 
 def require_pinned(tool: str) -> str:
@@ -74,10 +78,7 @@ def require_pinned(tool: str) -> str:
     for folder in toolchain_bins(("monitoring",)):
         if (folder / tool).is_file():
             return str(folder / tool)
-    message = f"{tool} of the pinned toolchain is not built: run `bash tools/setup.sh`"
-    if in_ci():
-        pytest.fail(message + "; CI is set, so this test must not be skipped", pytrace=False)
-    pytest.skip(message)
+    missing(f"{tool} of the pinned toolchain is not built: run `bash tools/setup.sh`")
 
 
 def run_tool(args: Sequence[str], timeout: float = 30) -> subprocess.CompletedProcess[str]:
