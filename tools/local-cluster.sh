@@ -6,8 +6,11 @@
 # TKGI's kube-system add-ons (metrics-server with its APIService, CoreDNS's kube-dns Service).
 #
 #   tools/local-cluster.sh up            start (idempotent); last line: export KUBECONFIG=...
+#   tools/local-cluster.sh monitor       after `up` and a `pulumi up` of a stack on this cluster:
+#                                        the stack's monitoring, run for real (below)
 #   tools/local-cluster.sh status        what runs, API readiness, node count
-#   tools/local-cluster.sh down [--purge] stop what `up` started; --purge also deletes the state
+#   tools/local-cluster.sh down [--purge] stop what `up` and `monitor` started; --purge also
+#                                        deletes the state
 #
 # State (certs, etcd data, logs, pid files, kubeconfig): .state/local-cluster/ in the work tree,
 # or LOCAL_CLUSTER_DIR. Every listener is bound to 127.0.0.1 (the metrics stub to the metrics-server
@@ -54,6 +57,23 @@ logs="$STATE/logs"
 KUBECONFIG_FILE="$STATE/kubeconfig"
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok metrics-stub)
 
+# `monitor`: kwok keeps the stack's pods Running without running them; these processes run what
+# the monitoring pods would, on loopback (tools/monitor/__init__.py says how).
+MONITOR_NAMESPACE="${LOCAL_MONITOR_NAMESPACE:-monitoring}"
+PROMETHEUS_PORT="${LOCAL_MONITOR_PROMETHEUS_PORT:-39090}"
+ALERTMANAGER_PORT="${LOCAL_MONITOR_ALERTMANAGER_PORT:-39093}"
+OPERATOR_PORT="${LOCAL_MONITOR_OPERATOR_PORT:-38080}"
+POD_NETWORK_PORT="${LOCAL_MONITOR_POD_NETWORK_PORT:-38888}"
+APP_PORT="${LOCAL_MONITOR_APP_PORT:-38081}"
+WEBHOOK_PORT="${LOCAL_MONITOR_WEBHOOK_PORT:-39099}"
+# The port the node_exporter addon listens on, on every node (settings: nodeExporter.port).
+NODE_EXPORTER_PORT="${LOCAL_MONITOR_NODE_EXPORTER_PORT:-9100}"
+# The pods the stand-in Spring Boot app plays (the demo app's, by default).
+APP_NAMESPACE="${LOCAL_MONITOR_APP_NAMESPACE:-hello}"
+APP_SELECTOR="${LOCAL_MONITOR_APP_SELECTOR:-app=hello-pks}"
+monitor="$STATE/monitor"
+PLAYED_PODS=(prometheus-operator alertmanager prometheus)
+
 # The pinned binaries (kubectl included) from the toolchain cache, first on PATH.
 # shellcheck source=tools/toolchain/env.sh
 source "$repo/tools/toolchain/env.sh"
@@ -68,12 +88,13 @@ pid_of() {  # component -> pid, if its pid file names a live process started fro
   local f="$run/$1.pid" pid
   [ -f "$f" ] || return 1
   pid="$(cat "$f")"
-  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$STATE/" || return 1
+  [ -n "$pid" ] && [ -r "/proc/$pid/environ" ] || return 1
+  tr '\0' '\n' <"/proc/$pid/environ" | grep -qxF -- "LOCAL_CLUSTER_OF=$STATE" || return 1
   echo "$pid"
 }
 
-start() {  # component command...: detached (own session), logs to logs/<component>.log
+start() {  # component command...: detached (own session), logs to logs/<component>.log;
+  # marked by LOCAL_CLUSTER_OF in its environment, so that a pid file never stops another process
   local name="$1"
   shift
   if pid_of "$name" >/dev/null; then
@@ -81,7 +102,7 @@ start() {  # component command...: detached (own session), logs to logs/<compone
   fi
   rm -f "$run/$name.pid"
   # shellcheck disable=SC2016  # $$ and $0 belong to the inner shell
-  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$run/$name.pid" "$@" \
+  LOCAL_CLUSTER_OF="$STATE" setsid bash -c 'echo $$ >"$0"; exec "$@"' "$run/$name.pid" "$@" \
     >>"$logs/$name.log" 2>&1 </dev/null &
   local i
   for i in $(seq 50); do
@@ -288,6 +309,131 @@ all_running() {
   done
 }
 
+# --- monitor ----------------------------------------------------------------------------------
+monitor_components() {  # in start order
+  local ip
+  echo webhook-receiver pod-network stand-in-app
+  for ip in "${NODE_IPS[@]}"; do
+    echo "node-exporter-$ip"
+  done
+  echo "${PLAYED_PODS[@]}"
+}
+
+# The project's venv (pyyaml) with tools.monitor importable, kubectl as admin; a command, not a
+# function, so that `start` can exec it.
+PY=(env "KUBECONFIG=$KUBECONFIG_FILE" "KUBECACHEDIR=$STATE/kube-cache" "PYTHONPATH=$repo"
+  "$repo/.venv/bin/python")
+answers() { curl -fsS --max-time 2 -o /dev/null "$1"; }
+pod_ip() { k get pod "$2" -n "$1" -o jsonpath='{.status.podIP}' 2>/dev/null | grep -q .; }
+has_key() { k get secret "$2" -n "$1" -o jsonpath="{.data.${3//./\\.}}" 2>/dev/null | grep -q .; }
+reconciled() {  # kind name: the operator reports the resource's current generation reconciled
+  local generation observed
+  generation="$(k get "$1" "$2" -n "$MONITOR_NAMESPACE" -o jsonpath='{.metadata.generation}')"
+  observed="$(k get "$1" "$2" -n "$MONITOR_NAMESPACE" \
+    -o jsonpath='{.status.conditions[?(@.type=="Reconciled")].status}/{.status.conditions[?(@.type=="Reconciled")].observedGeneration}')"
+  [ "$observed" = "True/$generation" ]
+}
+
+play() {  # component namespace pod container binary [tools.monitor.pods options...]
+  # The pod's volumes written under monitor/<component>/volumes, its args read from the Pod,
+  # then the binary started with them (env KUBECONFIG when --kubeconfig-out wrote one).
+  local name="$1" namespace="$2" pod="$3" container="$4" binary="$5" dir="$monitor/$1"
+  shift 5
+  mkdir -p "$dir"
+  "${PY[@]}" -m tools.monitor.pods --namespace "$namespace" --pod "$pod" --container "$container" \
+    --root "$dir" --argv-out "$dir/argv" --api-server "https://$HOST:$API_PORT" \
+    --network "$monitor/pod-network.json" "$@" || die "cannot play $namespace/$pod (above)"
+  local args=()
+  mapfile -d '' args <"$dir/argv"
+  if [ -f "$dir/kubeconfig" ]; then
+    start "$name" env KUBECONFIG="$dir/kubeconfig" "$binary" "${args[@]}"
+  else
+    start "$name" "$binary" "${args[@]}"
+  fi
+}
+
+route_app_pods() {  # every pod of APP_SELECTOR in APP_NAMESPACE leads to the stand-in app
+  local name ip port routed=0
+  while read -r name ip port; do
+    [ -n "$ip" ] || continue
+    "${PY[@]}" -m tools.monitor.pod_network route "$monitor/pod-network.json" "$ip:$port" \
+      "$HOST:$APP_PORT" "$APP_NAMESPACE/$name"
+    routed=$((routed + 1))
+  done < <(k get pods -n "$APP_NAMESPACE" -l "$APP_SELECTOR" -o \
+    jsonpath='{range .items[*]}{.metadata.name} {.status.podIP} {.spec.containers[0].ports[0].containerPort}{"\n"}{end}' \
+    2>/dev/null)
+  if [ "$routed" -eq 0 ]; then
+    say "no pods $APP_SELECTOR in namespace $APP_NAMESPACE: the stand-in app plays none (demoApp.enabled?)"
+  else
+    say "the stand-in app plays $routed pod(s) $APP_SELECTOR in namespace $APP_NAMESPACE"
+  fi
+}
+
+cmd_monitor() {
+  [ -x "$repo/.venv/bin/python" ] || die "no .venv: run bash tools/setup.sh first"
+  command -v prometheus-node-exporter >/dev/null \
+    || die "no prometheus-node-exporter: run bash tools/setup.sh first"
+  local b
+  for b in operator prometheus alertmanager; do
+    [ -x "$(toolchain_dir monitoring)/bin/$b" ] \
+      || die "the monitoring toolchain has no $b: bash tools/toolchain/build.sh monitoring"
+  done
+  { all_running && api_ready; } 2>/dev/null || die "the cluster is not up: tools/local-cluster.sh up"
+  k get prometheus k8s -n "$MONITOR_NAMESPACE" >/dev/null 2>&1 \
+    || die "no Prometheus k8s in namespace $MONITOR_NAMESPACE: pulumi up a stack on this cluster first (tools/local-stack.sh up)"
+  mkdir -p "$monitor"
+  local t0=$SECONDS c ip
+  # The played pods start again each time: a new token, the config the operator generated now.
+  for c in "${PLAYED_PODS[@]}"; do
+    stop "$c"
+  done
+
+  start webhook-receiver "${PY[@]}" -m tools.monitor.webhook_receiver "$HOST:$WEBHOOK_PORT" "$monitor/webhook.jsonl"
+  start pod-network "${PY[@]}" -m tools.monitor.pod_network "$HOST:$POD_NETWORK_PORT" "$monitor/pod-network.json"
+  start stand-in-app "${PY[@]}" -m tools.monitor.stand_in_app "$HOST:$APP_PORT"
+  for ip in "${NODE_IPS[@]}"; do
+    start "node-exporter-$ip" prometheus-node-exporter --web.listen-address="$ip:$NODE_EXPORTER_PORT"
+  done
+  route_app_pods
+
+  local operator_pod
+  operator_pod="$(k get pods -n "$MONITOR_NAMESPACE" -l app.kubernetes.io/name=prometheus-operator \
+    -o jsonpath='{.items[0].metadata.name}')"
+  [ -n "$operator_pod" ] || die "no prometheus-operator pod in namespace $MONITOR_NAMESPACE"
+  wait_for "pod $operator_pod's IP" 60 pod_ip "$MONITOR_NAMESPACE" "$operator_pod"
+  play prometheus-operator "$MONITOR_NAMESPACE" "$operator_pod" prometheus-operator operator \
+    --kubeconfig-out "$monitor/prometheus-operator/kubeconfig" \
+    --listen "$HOST:$OPERATOR_PORT" --listen-flag --web.listen-address --port http
+  wait_for "prometheus-operator /healthz" 60 answers "http://$HOST:$OPERATOR_PORT/healthz"
+
+  # What the operator makes of the stack's resources: the StatefulSets' pods (kwok runs them),
+  # the generated configuration Secrets.
+  wait_for "Alertmanager main reconciled" 180 reconciled alertmanager main
+  wait_for "pod alertmanager-main-0" 120 pod_ip "$MONITOR_NAMESPACE" alertmanager-main-0
+  wait_for "Secret alertmanager-main-generated" 60 has_key "$MONITOR_NAMESPACE" \
+    alertmanager-main-generated alertmanager.yaml.gz
+  play alertmanager "$MONITOR_NAMESPACE" alertmanager-main-0 alertmanager alertmanager \
+    --reload config-reloader --listen "$HOST:$ALERTMANAGER_PORT" --listen-flag --web.listen-address \
+    --port web --set=--cluster.listen-address= --drop=--cluster.peer
+  wait_for "Alertmanager /-/ready" 60 answers "http://$HOST:$ALERTMANAGER_PORT/-/ready"
+
+  wait_for "Prometheus k8s reconciled" 180 reconciled prometheus k8s
+  wait_for "pod prometheus-k8s-0" 120 pod_ip "$MONITOR_NAMESPACE" prometheus-k8s-0
+  wait_for "Secret prometheus-k8s" 60 has_key "$MONITOR_NAMESPACE" prometheus-k8s prometheus.yaml.gz
+  play prometheus "$MONITOR_NAMESPACE" prometheus-k8s-0 prometheus prometheus \
+    --reload config-reloader --outside-the-pod --proxy "http://$HOST:$POD_NETWORK_PORT" \
+    --listen "$HOST:$PROMETHEUS_PORT" --listen-flag --web.listen-address --port web
+  wait_for "Prometheus /-/ready" 120 answers "http://$HOST:$PROMETHEUS_PORT/-/ready"
+
+  say "monitoring up in $((SECONDS - t0)) s"
+  cat <<EOF
+prometheus:           http://$HOST:$PROMETHEUS_PORT/api/v1/targets (API only: built without its UI)
+alertmanager:         http://$HOST:$ALERTMANAGER_PORT/
+prometheus-operator:  http://$HOST:$OPERATOR_PORT/metrics, log $logs/prometheus-operator.log
+webhook receiver:     http://$HOST:$WEBHOOK_PORT/ records to $monitor/webhook.jsonl
+EOF
+}
+
 # --- up / down / status -----------------------------------------------------------------------
 cmd_up() {
   command -v openssl >/dev/null || die "openssl is required (apt-get install openssl)"
@@ -408,10 +554,11 @@ EOF
 }
 
 cmd_down() {
-  local purge=false c i
+  local purge=false c i all
   [ "${1:-}" = "--purge" ] && purge=true
-  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
-    c="${COMPONENTS[$i]}"
+  read -r -a all <<<"${COMPONENTS[*]} $(monitor_components | tr '\n' ' ')"
+  for ((i = ${#all[@]} - 1; i >= 0; i--)); do
+    c="${all[$i]}"
     if [ -d "$run" ]; then
       stop "$c"
     fi
@@ -425,7 +572,7 @@ cmd_down() {
 
 cmd_status() {
   local c pid up=0
-  for c in "${COMPONENTS[@]}"; do
+  for c in "${COMPONENTS[@]}" $(monitor_components); do
     if pid="$(pid_of "$c")"; then
       printf '%-24s running (pid %s)\n' "$c" "$pid"
       up=$((up + 1))
@@ -448,7 +595,8 @@ cmd_status() {
 
 case "${1:-}" in
   up) cmd_up ;;
+  monitor) cmd_monitor ;;
   down) shift; cmd_down "$@" ;;
   status) cmd_status ;;
-  *) echo "usage: $0 {up|down [--purge]|status}" >&2; exit 2 ;;
+  *) echo "usage: $0 {up|monitor|down [--purge]|status}" >&2; exit 2 ;;
 esac

@@ -1,9 +1,10 @@
 """The e2e tier: the real Pulumi engine, the real Kubernetes provider and a real API server.
 
-One local control plane (tools/local-cluster.sh, on its own loopback addresses and ports so that a
-developer's `tools/local-stack.sh up` cluster can keep running) and one Pulumi file backend serve
-the whole tier; each module starts from the state its first test sets up. Without the built
-toolchain the tier skips, except under CI, where it fails.
+Each module gets a local control plane of its own (tools/local-cluster.sh, on loopback addresses
+and ports apart from a developer's `tools/local-stack.sh up` cluster, which can keep running),
+started for it and removed after it: a destroyed stack leaves what it retains (the namespace, the
+CRDs), which the next module's stack must not find. One Pulumi file backend serves the whole tier.
+Without the built toolchain the tier skips, except under CI, where it fails.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pks_monitoring.settings.types import PROJECT_ROOT
-from tests.helpers.e2e import CLUSTER_ENV, GROUPS, Cluster, run, toolchain_bins
+from tests.helpers.e2e import CLUSTER_ENV, GROUPS, Cluster, toolchain_bins
 from tests.helpers.prometheus_tools import missing
 
 
@@ -35,18 +35,19 @@ def toolchain_path() -> str:
     return os.pathsep.join([*map(str, bins), os.environ["PATH"]])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def cluster(toolchain_path, tmp_path_factory) -> Iterator[Cluster]:
-    """The local TKGI-like control plane, started for the tier and stopped (state removed) after."""
+    """The local TKGI-like control plane, started for the module and stopped (state removed,
+    `monitor`'s processes too) after."""
     state = tmp_path_factory.mktemp("local-cluster")
     env = {**os.environ, **CLUSTER_ENV, "PATH": toolchain_path, "LOCAL_CLUSTER_DIR": str(state)}
-    script = str(PROJECT_ROOT / "tools" / "local-cluster.sh")
+    cluster = Cluster(state, {**env, "KUBECONFIG": str(state / "kubeconfig")})
     try:
-        up = run(["bash", script, "up"], env, timeout=600)
+        up = cluster.script("up")
         assert up.stdout.strip().splitlines()[-1] == f"export KUBECONFIG={state / 'kubeconfig'}"
-        yield Cluster(state, {**env, "KUBECONFIG": str(state / "kubeconfig")})
+        yield cluster
     finally:
-        run(["bash", script, "down", "--purge"], env, check=False, timeout=300)
+        cluster.script("down", "--purge", check=False, timeout=300)
 
 
 @pytest.fixture(scope="session")

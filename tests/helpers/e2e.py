@@ -14,8 +14,8 @@ import yaml
 
 from pks_monitoring.settings.types import PROJECT_ROOT
 
-# What the tier runs on: the CLI and the provider, the control plane.
-GROUPS = ("pulumi", "kubernetes")
+# What the tier runs on: the CLI and the provider, the control plane, the monitoring itself.
+GROUPS = ("pulumi", "kubernetes", "monitoring")
 # The e2e cluster's own addresses (tools/local-cluster.sh's defaults serve `local-stack.sh up`).
 CLUSTER_ENV = {
     "LOCAL_CLUSTER_API_PORT": "37443",
@@ -26,7 +26,15 @@ CLUSTER_ENV = {
     "LOCAL_CLUSTER_KWOK_PORT": "31247",
     "LOCAL_CLUSTER_SERVICE_CIDR": "127.100.201.0/24",
     "LOCAL_CLUSTER_NODE_IPS": "127.0.2.11 127.0.2.12 127.0.2.13",
+    # `monitor`'s listeners (its defaults serve a developer's `monitor`).
+    "LOCAL_MONITOR_PROMETHEUS_PORT": "39190",
+    "LOCAL_MONITOR_ALERTMANAGER_PORT": "39193",
+    "LOCAL_MONITOR_OPERATOR_PORT": "38180",
+    "LOCAL_MONITOR_POD_NETWORK_PORT": "38988",
+    "LOCAL_MONITOR_APP_PORT": "38181",
+    "LOCAL_MONITOR_WEBHOOK_PORT": "39199",
 }
+LOCAL_CLUSTER = PROJECT_ROOT / "tools" / "local-cluster.sh"
 
 
 def toolchain_bins(groups: tuple[str, ...] = GROUPS) -> list[Path]:
@@ -69,15 +77,31 @@ class Cluster:
     def kubeconfig(self) -> Path:
         return self.state / "kubeconfig"
 
-    def kubectl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def kubectl(
+        self, *args: str, check: bool = True, input: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return run(
-            ["kubectl", "--kubeconfig", str(self.kubeconfig), *args], self.env, check=check, timeout=120
+            ["kubectl", "--kubeconfig", str(self.kubeconfig), *args],
+            self.env,
+            check=check,
+            timeout=120,
+            input=input,
         )
 
     def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
         where = ["-n", namespace] if namespace else []
         result = self.kubectl("get", kind, name, *where, "-o", "json", "--ignore-not-found", check=True)
         return json.loads(result.stdout) if result.stdout.strip() else None
+
+    def script(
+        self, *args: str, check: bool = True, timeout: float = 600
+    ) -> subprocess.CompletedProcess[str]:
+        """tools/local-cluster.sh on this cluster's state and addresses."""
+        return run(["bash", str(LOCAL_CLUSTER), *args], self.env, check=check, timeout=timeout)
+
+    def url(self, component: str) -> str:
+        """http://127.0.0.1:<port> of a `monitor` listener (prometheus, alertmanager, ...)."""
+        return f"http://127.0.0.1:{self.env[f'LOCAL_MONITOR_{component.upper()}_PORT']}"
 
 
 @dataclass

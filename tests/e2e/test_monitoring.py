@@ -1,0 +1,379 @@
+"""The stack's monitoring seen working (`tools/local-cluster.sh monitor`): the real
+prometheus-operator reconciles the stack's resources, the real Prometheus runs the config it
+generated with the token of the stack's Prometheus service account, the real Alertmanager the
+config the stack deployed; node_exporters and a Spring Boot app are real processes on loopback.
+The tests of this module share one stack and one `monitor`, and run in this order.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import os
+import re
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from pks_monitoring.components.demo_app import DemoAppArgs
+from pks_monitoring.dashboards import Dashboard, load_dashboards, shipped_dashboards
+from pks_monitoring.settings.types import PROJECT_ROOT
+from tests.helpers.dashboards import BUILT_INS, has_data, panel_queries, substitute, variable_queries
+from tests.helpers.e2e import Cluster, Stack, local_config, marker, new_stack, run
+from tests.helpers.prometheus_tools import PrometheusAPI, get_json, require_pinned
+from tools.monitor.pod_network import add_route
+from tools.monitor.webhook_receiver import notifications
+
+STACK = "e2e-monitor"
+NAMESPACE = "monitoring"
+DEMO = DemoAppArgs()
+# The ServiceMonitor's job label is the Service's name.
+APP_JOB = DEMO.name
+# How long a condition must hold before AppTargetDown fires (default 5m: too long to wait here).
+TARGET_DOWN_FOR = "30s"
+# The upper bound of one scrape/evaluation round (kube-prometheus: 30 s) with slack.
+ROUND = 75
+
+T = TypeVar("T")
+
+
+def wait(probe: Callable[[], T], what: str, timeout: float = ROUND) -> T:
+    """`probe` until it returns something truthy; fails with its last answer."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = probe()
+        except OSError as error:  # a listener restarting
+            last = error
+        if last:
+            return last
+        time.sleep(1)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}; last: {last!r}")
+
+
+def settings() -> dict[str, Any]:
+    config = local_config()
+    config["pks-monitoring:demoApp"] = {"enabled": True}
+    config["pks-monitoring:appAlerts"] = {"targetDownFor": TARGET_DOWN_FOR}
+    config["pks-monitoring:alertmanager"].update(
+        {"receivers": [{"name": "team", "type": "webhook"}], "defaultReceiver": "team"}
+    )
+    return config
+
+
+class Live:
+    """The running monitoring: its APIs, its logs, the webhook receiver's record."""
+
+    def __init__(self, cluster: Cluster, stack: Stack, webhook_path: str) -> None:
+        self.cluster, self.stack, self.webhook_path = cluster, stack, webhook_path
+        self.prometheus = PrometheusAPI(cluster.url("prometheus"))
+        self.alertmanager = cluster.url("alertmanager")
+        self.monitor = cluster.state / "monitor"
+
+    def log(self, component: str) -> str:
+        return (self.cluster.state / "logs" / f"{component}.log").read_text(errors="replace")
+
+    def targets(self, **labels: str) -> list[dict[str, Any]]:
+        return [
+            t for t in self.prometheus.targets() if all(t["labels"].get(k) == v for k, v in labels.items())
+        ]
+
+    def notifications(self) -> list[dict[str, Any]]:
+        return notifications(self.monitor / "webhook.jsonl")
+
+    def stop(self, component: str) -> None:
+        """What `down` would do to one of `monitor`'s processes."""
+        os.kill(int((self.cluster.state / "run" / f"{component}.pid").read_text()), signal.SIGTERM)
+
+
+@pytest.fixture(scope="module")
+def live(cluster: Cluster, backend: Path, tmp_path_factory) -> Live:
+    webhook_path = f"/{marker('webhook')}"
+    stack = new_stack(
+        PROJECT_ROOT,
+        STACK,
+        backend,
+        cluster,
+        tmp_path_factory.mktemp("monitor-stack"),
+        settings(),
+    )
+    stack.set_secret("pks-monitoring:grafana.adminPassword", marker("password"))
+    stack.set_secret("pks-monitoring:alertmanager.receivers[0].url", cluster.url("webhook") + webhook_path)
+    stack.pulumi("up", "--yes", "--skip-preview")
+    cluster.script("monitor")
+    return Live(cluster, stack, webhook_path)
+
+
+def generated_config(cluster: Cluster) -> str:
+    """The Prometheus config the operator generated (its `prometheus-k8s` Secret)."""
+    secret = cluster.get("secret", "prometheus-k8s", NAMESPACE)
+    assert secret is not None
+    return gzip.decompress(base64.b64decode(secret["data"]["prometheus.yaml.gz"])).decode()
+
+
+def test_the_operator_reconciles_the_stack_and_generates_a_valid_config(live, tmp_path):
+    for kind, name in (("Prometheus", "k8s"), ("Alertmanager", "main")):
+        obj = live.cluster.get(f"{kind}.v1.monitoring.coreos.com", name, NAMESPACE)
+        assert obj is not None
+        conditions = {c["type"]: c for c in obj["status"]["conditions"]}
+        for condition in ("Available", "Reconciled"):
+            assert conditions[condition]["status"] == "True", (kind, conditions[condition])
+            assert conditions[condition]["observedGeneration"] == obj["metadata"]["generation"]
+    errors = [
+        line
+        for line in live.log("prometheus-operator").splitlines()
+        if "level=error" in line and re.search(r"component=(prometheus|alertmanager)", line)
+    ]
+    assert errors == []
+
+    config = generated_config(live.cluster)
+    assert "job_name: serviceMonitor/hello/hello-pks/0" in config
+    (tmp_path / "prometheus.yaml").write_text(config)
+    # --syntax-only: the files it names (token, rule files) are the pod's, not this machine's.
+    check = run(
+        [require_pinned("promtool"), "check", "config", "--syntax-only", str(tmp_path / "prometheus.yaml")],
+        live.cluster.env,
+        check=False,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_node_exporter_is_up_on_every_node_named_by_node(live):
+    nodes = live.cluster.env["LOCAL_CLUSTER_NODE_IPS"].split()
+
+    def up() -> dict[str, str]:
+        found = {t["labels"]["instance"]: t for t in live.targets(job="node-exporter")}
+        return found if all(found.get(n, {}).get("health") == "up" for n in nodes) else {}
+
+    targets = wait(up, "node-exporter up on every node", 2 * ROUND)
+    assert sorted(targets) == sorted(nodes)
+    for node, target in targets.items():
+        # TKGI names a node by its IP; the scrape goes to that IP at the addon's port.
+        assert target["scrapeUrl"] == f"http://{node}:9100/metrics"
+
+
+def test_the_app_target_is_up_with_its_labels(live):
+    pod = live.cluster.kubectl("get", "pods", "-n", DEMO.namespace, "-l", f"app={DEMO.name}", "-o", "json")
+    (app_pod,) = json.loads(pod.stdout)["items"]
+    target = wait(
+        lambda: [t for t in live.targets(job=APP_JOB) if t["health"] == "up"], "the app's target up"
+    )[0]
+    assert {k: v for k, v in target["labels"].items()} == {
+        "job": APP_JOB,
+        "namespace": DEMO.namespace,
+        "service": DEMO.name,
+        "pod": app_pod["metadata"]["name"],
+        "container": DEMO.name,
+        "endpoint": "http",
+        "instance": f"{app_pod['status']['podIP']}:8080",
+    }
+    assert target["scrapeUrl"].endswith("/actuator/prometheus")
+
+
+def test_node_rules_load_and_evaluate(live):
+    def evaluated() -> list[dict[str, Any]]:
+        groups = [g for g in live.prometheus.rule_groups() if g["name"].startswith("node-exporter")]
+        rules = [r for g in groups for r in g["rules"]]
+        return groups if rules and all(r.get("lastEvaluation", "").startswith("2") for r in rules) else []
+
+    groups = wait(evaluated, "the node-exporter rule groups evaluated", 2 * ROUND)
+    assert {g["name"] for g in groups} >= {"node-exporter", "node-exporter.rules"}
+    unhealthy = [(r["name"], r.get("lastError")) for g in groups for r in g["rules"] if r["health"] != "ok"]
+    assert unhealthy == []
+    nodes = live.cluster.env["LOCAL_CLUSTER_NODE_IPS"].split()
+    recorded = wait(
+        lambda: live.prometheus.vector("instance:node_cpu_utilisation:rate5m"),
+        "a node recording rule with data",
+        2 * ROUND,
+    )
+    assert sorted(s["metric"]["instance"] for s in recorded) == sorted(nodes)
+
+
+# What the live Prometheus cannot answer, and why: dashboard file name -> panel keys ("*": all)
+# -> the reason. Every other query of these dashboards must return data.
+NO_DATA_HERE: dict[str, dict[str, str]] = {}
+# Grafana's $__rate_interval at kube-prometheus' 30 s scrape interval: 4 scrape intervals.
+LIVE_BUILT_INS = {**BUILT_INS, "__rate_interval": "2m", "__interval": "30s"}
+
+
+def node_exporter_fed(dashboard: Dashboard) -> bool:
+    """A dashboard some query of which reads node_exporter's metrics (or rules made of them)."""
+    return any(
+        "node-exporter" in expr or re.search(r"(^|[^a-z_])(\w*:)?node_", expr)
+        for expr in panel_queries(dashboard).values()
+    )
+
+
+def live_variables(api: PrometheusAPI, dashboard: Dashboard) -> dict[str, str]:
+    """The dashboard's variables as Grafana would set them on opening it: each query variable the
+    first value its query finds here (none: empty), the data source Prometheus."""
+    values = {**LIVE_BUILT_INS, "datasource": "prometheus"}
+    for name, query in variable_queries(dashboard).values():
+        label = re.fullmatch(r"group by \((\w+)\) .*", query, re.S)[1]  # type: ignore[index]
+        found = sorted(s["metric"].get(label, "") for s in api.vector(substitute(query, values)))
+        values[name] = found[0] if found else ""
+    return values
+
+
+def test_dashboard_queries_on_the_live_prometheus(live):
+    items = json.loads(live.cluster.kubectl("get", "configmaps", "-n", NAMESPACE, "-o", "json").stdout)[
+        "items"
+    ]
+    deployed = {d.name: d for d in shipped_dashboards(items)}
+    ours = {d.name for d in load_dashboards(PROJECT_ROOT / "dashboards")}
+    chosen = {name: d for name, d in deployed.items() if name in ours or node_exporter_fed(d)}
+    assert ours <= set(chosen) and "nodes" in chosen and "node-rsrc-use" in chosen
+
+    wait(
+        lambda: live.prometheus.vector("instance:node_cpu_utilisation:rate5m"),
+        "the node rules' data",
+        2 * ROUND,
+    )
+    report: dict[str, dict[str, bool]] = {}
+    for name, dashboard in sorted(chosen.items()):
+        values = live_variables(live.prometheus, dashboard)
+        report[name] = {
+            key: has_data(live.prometheus, substitute(expr, values))
+            for key, expr in panel_queries(dashboard).items()
+        }
+    (live.monitor / "dashboards.json").write_text(json.dumps(report, indent=2, sort_keys=True))
+    wrong = {
+        key: answered
+        for name, answers in report.items()
+        for key, answered in answers.items()
+        if answered == (key in NO_DATA_HERE.get(name, {}) or "*" in NO_DATA_HERE.get(name, {}))
+    }
+    assert wrong == {}, (
+        f"data where none is documented (True) or none where data is expected (False); report {live.monitor / 'dashboards.json'}"
+    )
+
+
+# An app team's own ServiceMonitor in a namespace where Prometheus has no Role: the most reported
+# "ServiceMonitor not discovered".
+OTHER_APP = "shop"
+OTHER_APP_OBJECTS = f"""
+apiVersion: v1
+kind: Namespace
+metadata: {{name: {OTHER_APP}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {OTHER_APP}, namespace: {OTHER_APP}, labels: {{app: {OTHER_APP}}}}}
+spec:
+  selector: {{matchLabels: {{app: {OTHER_APP}}}}}
+  template:
+    metadata: {{labels: {{app: {OTHER_APP}}}}}
+    spec:
+      containers:
+      - {{name: {OTHER_APP}, image: example/{OTHER_APP}:1, ports: [{{name: http, containerPort: 8080}}]}}
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: {OTHER_APP}, namespace: {OTHER_APP}, labels: {{app: {OTHER_APP}}}}}
+spec:
+  selector: {{app: {OTHER_APP}}}
+  ports: [{{name: http, port: 8080, targetPort: http}}]
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: {{name: {OTHER_APP}, namespace: {OTHER_APP}}}
+spec:
+  selector: {{matchLabels: {{app: {OTHER_APP}}}}}
+  endpoints: [{{port: http, path: /actuator/prometheus, interval: 30s}}]
+"""
+
+
+def forbidden_in(log: str, namespace: str) -> bool:
+    """Prometheus logged its discovery refused by RBAC in `namespace` (client-go's message)."""
+    return bool(
+        re.search(rf'is forbidden: User .*prometheus-k8s.* in the namespace \\?"{namespace}\\?"', log)
+    )
+
+
+def test_rbac_decides_what_prometheus_discovers(live):
+    # A second app, served by the stand-in app like the first, with no Role for Prometheus.
+    live.cluster.kubectl("apply", "-f", "-", input=OTHER_APP_OBJECTS)
+    pod = wait(
+        lambda: [
+            p
+            for p in json.loads(live.cluster.kubectl("get", "pods", "-n", OTHER_APP, "-o", "json").stdout)[
+                "items"
+            ]
+            if p["status"].get("podIP")
+        ],
+        f"a pod of {OTHER_APP} with an IP",
+    )[0]
+    add_route(
+        live.monitor / "pod-network.json",
+        f"{pod['status']['podIP']}:8080",
+        f"127.0.0.1:{live.cluster.env['LOCAL_MONITOR_APP_PORT']}",
+        f"{OTHER_APP}/{pod['metadata']['name']}",
+    )
+    # And the first app's Role gone.
+    role = f"{DEMO.name}-prometheus-discovery"
+    live.cluster.kubectl("delete", "role", role, "-n", DEMO.namespace)
+    other_job = f"serviceMonitor/{OTHER_APP}/{OTHER_APP}/0"
+    wait(lambda: other_job in generated_config(live.cluster), f"the operator generating job {other_job}")
+
+    live.cluster.script("monitor")  # a Prometheus that starts with neither Role
+    config = get_json(f"{live.prometheus.base}/api/v1/status/config")["data"]["yaml"]
+    assert f"job_name: {other_job}" in config and f"job_name: serviceMonitor/{DEMO.namespace}/" in config
+    wait(lambda: live.targets(job="node-exporter"), "Prometheus discovering nodes")
+    wait(
+        lambda: (
+            forbidden_in(live.log("prometheus"), DEMO.namespace)
+            and forbidden_in(live.log("prometheus"), OTHER_APP)
+        ),
+        "discovery refused in both apps' namespaces",
+    )
+    time.sleep(ROUND)  # a scrape round: nothing appears late
+    assert live.targets(job=APP_JOB) == [] and live.targets(job=OTHER_APP) == []
+
+    live.stack.pulumi("up", "--yes", "--skip-preview", "--refresh")
+    assert live.cluster.get("role", role, DEMO.namespace) is not None
+    # The same Prometheus finds the app once the Role is back (its discovery retries).
+    wait(lambda: [t for t in live.targets(job=APP_JOB) if t["health"] == "up"], "the app's target back")
+    assert live.targets(job=OTHER_APP) == []
+
+
+def test_app_target_down_reaches_the_receiver_and_watchdog_does_not(live):
+    live.stop("stand-in-app")
+
+    def firing(name: str) -> list[dict[str, Any]]:
+        alerts = get_json(f"{live.prometheus.base}/api/v1/alerts")["data"]["alerts"]
+        return [a for a in alerts if a["labels"]["alertname"] == name and a["state"] == "firing"]
+
+    wait(lambda: [t for t in live.targets(job=APP_JOB) if t["health"] == "down"], "the app's target down")
+    wait(lambda: firing("AppTargetDown"), "AppTargetDown firing", 3 * ROUND)
+    assert firing("Watchdog")
+
+    def received() -> list[dict[str, Any]]:
+        return [
+            alert
+            for record in live.notifications()
+            for alert in record["notification"]["alerts"]
+            if alert["labels"]["alertname"] == "AppTargetDown"
+        ]
+
+    (alert, *_) = wait(received, "AppTargetDown at the webhook receiver", 3 * ROUND)
+    assert alert["status"] == "firing"
+    assert alert["labels"]["namespace"] == DEMO.namespace
+    assert alert["labels"]["job"] == APP_JOB
+    assert alert["labels"]["severity"] == "critical"
+    records = live.notifications()
+    assert {r["path"] for r in records} == {live.webhook_path}  # the secret URL of the settings
+    assert {r["notification"]["receiver"] for r in records} == {"team"}
+    # Watchdog reached Alertmanager and was routed to no one.
+    watchdog = [
+        a for a in get_json(f"{live.alertmanager}/api/v2/alerts") if a["labels"]["alertname"] == "Watchdog"
+    ]
+    assert watchdog and all(a["receivers"] == [{"name": "null"}] for a in watchdog)
+    assert not [
+        a for r in records for a in r["notification"]["alerts"] if a["labels"]["alertname"] == "Watchdog"
+    ]
