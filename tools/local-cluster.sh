@@ -403,7 +403,7 @@ cmd_monitor() {
   wait_for "pod $operator_pod's IP" 60 pod_ip "$MONITOR_NAMESPACE" "$operator_pod"
   play prometheus-operator "$MONITOR_NAMESPACE" "$operator_pod" prometheus-operator operator \
     --kubeconfig-out "$monitor/prometheus-operator/kubeconfig" \
-    --listen "$HOST:$OPERATOR_PORT" --listen-flag --web.listen-address --port http
+    --listen "$HOST:$OPERATOR_PORT" --listen-flag=--web.listen-address --port http
   wait_for "prometheus-operator /healthz" 60 answers "http://$HOST:$OPERATOR_PORT/healthz"
 
   # What the operator makes of the stack's resources: the StatefulSets' pods (kwok runs them),
@@ -413,7 +413,7 @@ cmd_monitor() {
   wait_for "Secret alertmanager-main-generated" 60 has_key "$MONITOR_NAMESPACE" \
     alertmanager-main-generated alertmanager.yaml.gz
   play alertmanager "$MONITOR_NAMESPACE" alertmanager-main-0 alertmanager alertmanager \
-    --reload config-reloader --listen "$HOST:$ALERTMANAGER_PORT" --listen-flag --web.listen-address \
+    --reload config-reloader --listen "$HOST:$ALERTMANAGER_PORT" --listen-flag=--web.listen-address \
     --port web --set=--cluster.listen-address= --drop=--cluster.peer
   wait_for "Alertmanager /-/ready" 60 answers "http://$HOST:$ALERTMANAGER_PORT/-/ready"
 
@@ -422,7 +422,7 @@ cmd_monitor() {
   wait_for "Secret prometheus-k8s" 60 has_key "$MONITOR_NAMESPACE" prometheus-k8s prometheus.yaml.gz
   play prometheus "$MONITOR_NAMESPACE" prometheus-k8s-0 prometheus prometheus \
     --reload config-reloader --outside-the-pod --proxy "http://$HOST:$POD_NETWORK_PORT" \
-    --listen "$HOST:$PROMETHEUS_PORT" --listen-flag --web.listen-address --port web
+    --listen "$HOST:$PROMETHEUS_PORT" --listen-flag=--web.listen-address --port web
   wait_for "Prometheus /-/ready" 120 answers "http://$HOST:$PROMETHEUS_PORT/-/ready"
 
   say "monitoring up in $((SECONDS - t0)) s"

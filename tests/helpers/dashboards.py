@@ -32,11 +32,12 @@ FILTERS = ('namespace="$namespace"', 'job="$job"', 'instance=~"$instance"')
 
 def panel_queries(dashboard: Dashboard) -> dict[str, str]:
     """A metric name for every panel query of `dashboard` -> its PromQL, variables unsubstituted."""
-    uid = re.sub(r"\W", "_", dashboard.uid)
+    uid = re.sub(r"\W", "_", dashboard.uid or dashboard.name)  # upstream's remote-write one has none
     return {
-        f"dashboard:{uid}:panel_{panel['id']}_{target['refId']}": target["expr"]
+        # Grafana gives a target without refId the letter of its place (upstream's have none).
+        f"dashboard:{uid}:panel_{panel['id']}_{target.get('refId') or chr(ord('A') + index)}": target["expr"]
         for panel in panels(json.loads(dashboard.text))
-        for target in panel.get("targets", [])
+        for index, target in enumerate(panel.get("targets", []))
         if target.get("expr")
     }
 
@@ -55,7 +56,7 @@ def variable_queries(dashboard: Dashboard) -> dict[str, tuple[str, str]]:
             f"{dashboard.file_name}: variable {variable['name']}: {query!r} is not label_values(...)"
         )
         selector = match["selector"] or f'{{{match["label"]}!=""}}'
-        uid = re.sub(r"\W", "_", dashboard.uid)
+        uid = re.sub(r"\W", "_", dashboard.uid or dashboard.name)  # upstream's remote-write one has none
         found[f"dashboard:{uid}:variable_{variable['name']}"] = (
             variable["name"],
             f"group by ({match['label']}) ({selector})",
@@ -115,7 +116,12 @@ def filter_problems(expr: str) -> list[str]:
 
 def has_data(api: PrometheusAPI, expr: str) -> bool:
     """The instant query succeeds with at least one sample whose value is a number."""
-    return any(math.isfinite(float(sample["value"][1])) for sample in api.vector(expr))
+    answer = api.query(expr)
+    assert answer.get("status") == "success", f"query {expr!r} failed: {answer}"
+    data = answer["data"]
+    if data["resultType"] == "scalar":  # `time()`, a number: always a value
+        return math.isfinite(float(data["result"][1]))
+    return any(math.isfinite(float(sample["value"][1])) for sample in data["result"])
 
 
 def panels(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
