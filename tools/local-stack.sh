@@ -7,6 +7,9 @@
 #                                    how to reach Prometheus, Alertmanager and Grafana
 #   tools/local-stack.sh pulumi ARGS the real CLI on the local stack, e.g. `pulumi preview --diff`,
 #                                    `pulumi destroy --yes`, `pulumi stack output --json`
+#   tools/local-stack.sh up --watch  the same with the demo app and a webhook receiver, then the
+#                                    monitoring run for real (tools/local-cluster.sh monitor);
+#                                    `up` without it turns them off again
 #   tools/local-stack.sh down        destroy the stack, then stop the cluster
 #
 # Pulumi.local.yaml stays as committed: the stack runs on a copy of it under the state folder
@@ -19,6 +22,7 @@ state="${PKS_PULUMI_STATE:-$root/.state/pulumi}"
 export PKS_PULUMI_STATE="$state"
 config="$state/Pulumi.local.yaml"
 password_file="$state/local-grafana-admin-password"
+watch_marker="$state/watch"  # present after `up --watch`: the watch settings stay on
 cluster_dir="${LOCAL_CLUSTER_DIR:-$root/.state/local-cluster}"
 export KUBECONFIG="$cluster_dir/kubeconfig"
 
@@ -35,10 +39,30 @@ prepare_stack() {  # the stack `local` on the local backend, its config copy wit
   # From a file, not argv: the password never appears in a process listing.
   pulumi config set --secret --path pks-monitoring:grafana.adminPassword --config-file "$config" \
     <"$password_file" >/dev/null
+  if [ -f "$watch_marker" ]; then
+    # What `monitor` shows working: the demo app's target, and its AppTargetDown (after 1m, not
+    # 5m) routed to the webhook receiver `monitor` runs on loopback.
+    local key value
+    while read -r key value; do
+      pulumi config set --path "pks-monitoring:$key" "$value" --config-file "$config" >/dev/null
+    done <<EOF
+demoApp.enabled true
+appAlerts.targetDownFor 1m
+alertmanager.receivers[0].name local-webhook
+alertmanager.receivers[0].type webhook
+alertmanager.defaultReceiver local-webhook
+EOF
+    echo "http://127.0.0.1:${LOCAL_MONITOR_WEBHOOK_PORT:-39099}/local-stack" \
+      | pulumi config set --secret --path 'pks-monitoring:alertmanager.receivers[0].url' \
+        --config-file "$config" >/dev/null
+  fi
 }
 
 cmd_up() {
-  local t0=$SECONDS
+  local t0=$SECONDS watch=false
+  [ "${1:-}" = "--watch" ] && watch=true
+  mkdir -p "$state"
+  if $watch; then touch "$watch_marker"; else rm -f "$watch_marker"; fi
   bash "$root/tools/setup.sh"
   bash "$root/tools/toolchain/build.sh"
   bash "$root/tools/local-cluster.sh" up >/dev/null
@@ -55,10 +79,13 @@ local-stack: reach the UIs through the API server (the pods are simulated by kwo
   Grafana's admin password: $password_file
   Change the stack: edit Pulumi.local.yaml, then tools/local-stack.sh pulumi preview --diff
 EOF
+  if $watch; then
+    bash "$root/tools/local-cluster.sh" monitor
+  fi
 }
 
 case "${1:-}" in
-  up) cmd_up ;;
+  up) shift; cmd_up "$@" ;;
   pulumi)
     shift
     prepare_stack
