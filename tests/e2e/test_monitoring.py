@@ -26,7 +26,7 @@ from pks_monitoring.dashboards import Dashboard, load_dashboards, shipped_dashbo
 from pks_monitoring.settings.types import PROJECT_ROOT
 from tests.helpers.dashboards import BUILT_INS, has_data, panel_queries, substitute, variable_queries
 from tests.helpers.e2e import Cluster, Stack, local_config, marker, new_stack, run
-from tests.helpers.prometheus_tools import PrometheusAPI, get_json, require_pinned
+from tests.helpers.prometheus_tools import PrometheusAPI, get_json, require_pinned, wait_until
 from tools.monitor.pod_network import add_route
 from tools.monitor.webhook_receiver import notifications
 
@@ -44,18 +44,7 @@ T = TypeVar("T")
 
 
 def wait(probe: Callable[[], T], what: str, timeout: float = ROUND) -> T:
-    """`probe` until it returns something truthy; fails with its last answer."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = probe()
-        except OSError as error:  # a listener restarting
-            last = error
-        if last:
-            return last
-        time.sleep(1)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}; last: {last!r}")
+    return wait_until(probe, timeout, what, interval=1)
 
 
 def settings() -> dict[str, Any]:
