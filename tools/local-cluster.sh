@@ -352,6 +352,20 @@ play() {  # component namespace pod container binary [tools.monitor.pods options
   fi
 }
 
+play_generated() {  # kind resource secret key port [tools.monitor.pods options...]
+  # What the operator makes of the stack's Alertmanager or Prometheus resource: a StatefulSet whose
+  # pod <kind>-<resource>-0 kwok runs, and the generated configuration Secret. That pod, played
+  # with the config-reloader's unpacking done first, on 127.0.0.1:<port>.
+  local kind="$1" resource="$2" secret="$3" key="$4" port="$5" pod="$1-$2-0"
+  shift 5
+  wait_for "$kind $resource reconciled" 180 reconciled "$kind" "$resource"
+  wait_for "pod $pod" 120 pod_ip "$MONITOR_NAMESPACE" "$pod"
+  wait_for "Secret $secret" 60 has_key "$MONITOR_NAMESPACE" "$secret" "$key"
+  play "$kind" "$MONITOR_NAMESPACE" "$pod" "$kind" "$kind" --reload config-reloader \
+    --listen "$HOST:$port" --listen-flag=--web.listen-address --port web "$@"
+  wait_for "$kind /-/ready" 120 answers "http://$HOST:$port/-/ready"
+}
+
 route_app_pods() {  # every pod of APP_SELECTOR in APP_NAMESPACE leads to the stand-in app
   local name ip port routed=0
   while read -r name ip port; do
@@ -406,24 +420,10 @@ cmd_monitor() {
     --listen "$HOST:$OPERATOR_PORT" --listen-flag=--web.listen-address --port http
   wait_for "prometheus-operator /healthz" 60 answers "http://$HOST:$OPERATOR_PORT/healthz"
 
-  # What the operator makes of the stack's resources: the StatefulSets' pods (kwok runs them),
-  # the generated configuration Secrets.
-  wait_for "Alertmanager main reconciled" 180 reconciled alertmanager main
-  wait_for "pod alertmanager-main-0" 120 pod_ip "$MONITOR_NAMESPACE" alertmanager-main-0
-  wait_for "Secret alertmanager-main-generated" 60 has_key "$MONITOR_NAMESPACE" \
-    alertmanager-main-generated alertmanager.yaml.gz
-  play alertmanager "$MONITOR_NAMESPACE" alertmanager-main-0 alertmanager alertmanager \
-    --reload config-reloader --listen "$HOST:$ALERTMANAGER_PORT" --listen-flag=--web.listen-address \
-    --port web --set=--cluster.listen-address= --drop=--cluster.peer
-  wait_for "Alertmanager /-/ready" 60 answers "http://$HOST:$ALERTMANAGER_PORT/-/ready"
-
-  wait_for "Prometheus k8s reconciled" 180 reconciled prometheus k8s
-  wait_for "pod prometheus-k8s-0" 120 pod_ip "$MONITOR_NAMESPACE" prometheus-k8s-0
-  wait_for "Secret prometheus-k8s" 60 has_key "$MONITOR_NAMESPACE" prometheus-k8s prometheus.yaml.gz
-  play prometheus "$MONITOR_NAMESPACE" prometheus-k8s-0 prometheus prometheus \
-    --reload config-reloader --outside-the-pod --proxy "http://$HOST:$POD_NETWORK_PORT" \
-    --listen "$HOST:$PROMETHEUS_PORT" --listen-flag=--web.listen-address --port web
-  wait_for "Prometheus /-/ready" 120 answers "http://$HOST:$PROMETHEUS_PORT/-/ready"
+  play_generated alertmanager main alertmanager-main-generated alertmanager.yaml.gz \
+    "$ALERTMANAGER_PORT" --set=--cluster.listen-address= --drop=--cluster.peer
+  play_generated prometheus k8s prometheus-k8s prometheus.yaml.gz "$PROMETHEUS_PORT" \
+    --outside-the-pod --proxy "http://$HOST:$POD_NETWORK_PORT"
 
   say "monitoring up in $((SECONDS - t0)) s"
   cat <<EOF

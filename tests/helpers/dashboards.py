@@ -30,9 +30,15 @@ BUILT_INS = {
 FILTERS = ('namespace="$namespace"', 'job="$job"', 'instance=~"$instance"')
 
 
+def _key(dashboard: Dashboard) -> str:
+    """The dashboard's part of a query's name: its uid (upstream's remote-write one has none: its
+    name), as a metric name may spell it."""
+    return re.sub(r"\W", "_", dashboard.uid or dashboard.name)
+
+
 def panel_queries(dashboard: Dashboard) -> dict[str, str]:
     """A metric name for every panel query of `dashboard` -> its PromQL, variables unsubstituted."""
-    uid = re.sub(r"\W", "_", dashboard.uid or dashboard.name)  # upstream's remote-write one has none
+    uid = _key(dashboard)
     return {
         # Grafana gives a target without refId the letter of its place (upstream's have none).
         f"dashboard:{uid}:panel_{panel['id']}_{target.get('refId') or chr(ord('A') + index)}": target["expr"]
@@ -56,7 +62,7 @@ def variable_queries(dashboard: Dashboard) -> dict[str, tuple[str, str]]:
             f"{dashboard.file_name}: variable {variable['name']}: {query!r} is not label_values(...)"
         )
         selector = match["selector"] or f'{{{match["label"]}!=""}}'
-        uid = re.sub(r"\W", "_", dashboard.uid or dashboard.name)  # upstream's remote-write one has none
+        uid = _key(dashboard)
         found[f"dashboard:{uid}:variable_{variable['name']}"] = (
             variable["name"],
             f"group by ({match['label']}) ({selector})",
