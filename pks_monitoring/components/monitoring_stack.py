@@ -12,7 +12,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic.alias_generators import to_snake
 
+from pks_monitoring.kubectl import kubectl
 from pks_monitoring.manifests import Manifest, Transformation, rename_namespace
+from pks_monitoring.namespace_guard import NamespaceGuard
 from pks_monitoring.parts import plan
 from pks_monitoring.parts.part import Added, PartPlan, StackInputs
 from pks_monitoring.parts.pod_security import label_namespace
@@ -85,8 +87,19 @@ class MonitoringStack(pulumi.ComponentResource):
         # database), and the CRDs, whose deletion would delete every ServiceMonitor, PodMonitor
         # and PrometheusRule of the cluster, app teams' own included. The README's full teardown
         # removes them deliberately. kubePrometheus.protect makes Pulumi refuse to drop them too.
+        # Both wait for the guard, which refuses a namespace change that would leave the data
+        # behind; everything else of the stack waits for them.
+        guard = NamespaceGuard(
+            f"{name}-namespace-guard",
+            ns,
+            args.settings.kube_prometheus.move_namespace,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         shared = pulumi.ResourceOptions(
-            parent=self, retain_on_delete=True, protect=args.settings.kube_prometheus.protect
+            parent=self,
+            retain_on_delete=True,
+            protect=args.settings.kube_prometheus.protect,
+            depends_on=[guard],
         )
         namespace_manifest = kp.namespace_manifest()
         move(namespace_manifest)
@@ -116,13 +129,13 @@ class MonitoringStack(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-        context = args.settings.kubernetes.context
-        kubectl = f"kubectl --context {context}" if context else "kubectl"
         urls, port_forward = {}, {}
         for app, (service, port_name) in WEB_SERVICES.items():
             port = kp.service_port(service, port_name)
             urls[app] = f"http://{service}.{ns}.svc:{port}"
-            port_forward[app] = f"{kubectl} -n {ns} port-forward svc/{service} {port}"
+            port_forward[app] = kubectl(
+                args.settings.kubernetes, "-n", ns, "port-forward", f"svc/{service}", str(port)
+            )
         self.namespace = pulumi.Output.from_input(ns)
         self.prometheus_url = pulumi.Output.from_input(urls["prometheus"])
         self.alertmanager_url = pulumi.Output.from_input(urls["alertmanager"])

@@ -30,6 +30,9 @@ class KubePrometheusSettings(Model):
     # Pulumi `protect` on what outlives the stack anyway (the Namespace, the CRDs, the claims):
     # for production stacks, where even a deliberate `pulumi destroy` should stop first.
     protect: bool = False
+    # A new namespace on an existing stack leaves all stored data behind: refused unless set
+    # (pks_monitoring.namespace_guard).
+    move_namespace: bool = False
 
     def manifests_dir(self) -> Path:
         path = Path(os.environ.get(MANIFESTS_ENV) or self.manifests).expanduser()

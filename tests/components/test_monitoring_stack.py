@@ -117,6 +117,26 @@ def test_every_object_goes_through_the_stack_provider_and_waits_for_setup(monito
 
 
 @pulumi.runtime.test
+def test_the_namespace_and_the_crds_wait_for_the_namespace_guard(monitor, kube_prometheus):
+    """Everything of the stack waits for the Namespace or the CRDs (above), and they for the guard:
+    a refused namespace change stops the run before any object changes."""
+    stack = build(kube_prometheus, {"kubePrometheus": {"namespace": "observability", "moveNamespace": True}})
+
+    def check(_):
+        guard = next(r for r in monitor.mocks.resources if r.name == "demo-namespace-guard")
+        assert guard.type == "pulumi-python:dynamic/pks-monitoring:NamespaceGuard"
+        assert (guard.inputs["namespace"], guard.inputs["move"]) == ("observability", True)
+        for kind, name in [
+            ("kubernetes:core/v1:Namespace", "demo-namespace"),
+            ("kubernetes:yaml/v2:ConfigGroup", "demo-crds"),
+        ]:
+            names = {urn.rsplit("::", 1)[1] for urn in monitor.dependencies[kind, name]}
+            assert "demo-namespace-guard" in names, name
+
+    return registered(stack).apply(check)
+
+
+@pulumi.runtime.test
 def test_outputs_point_at_the_upstream_services(monitor, kube_prometheus):
     stack = build(kube_prometheus, {"kubePrometheus": {"namespace": "observability"}})
 

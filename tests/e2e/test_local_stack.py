@@ -173,6 +173,29 @@ def test_state_holds_no_secret_in_plain_text(stack, backend):
         assert value not in stack.config_file.read_text()
 
 
+def test_a_new_namespace_is_refused_before_anything_changes(stack, cluster):
+    """The engine's Check of the guard, with the namespace of the last deployment, refuses the
+    move in one line at preview and at up; the cluster keeps everything where it was."""
+    config = settings()
+    # The stack's value replaces the project's whole: the manifests come along.
+    config["pks-monitoring:kubePrometheus"] = {
+        "manifests": str(PINNED_MANIFESTS),
+        "namespace": "observability",
+    }
+    stack.write_config(config)
+    for command in (["preview"], ["up", "--yes", "--skip-preview"]):
+        result = stack.pulumi(*command, check=False)
+        assert result.returncode != 0, command
+        output = result.stdout + result.stderr
+        assert "kubePrometheus.namespace changed from monitoring to observability" in output, command
+        assert "kubePrometheus.moveNamespace: true" in output, command
+        assert "Traceback" not in output, command
+    assert cluster.get("namespace", "observability") is None
+    assert cluster.get("Prometheus.v1.monitoring.coreos.com", "k8s", "monitoring") is not None
+    stack.write_config(settings())
+    stack.pulumi("preview", "--expect-no-changes")
+
+
 def test_a_settings_change_is_previewed_and_applied_as_updates_and_creates(stack, cluster):
     config = settings()
     config["pks-monitoring:prometheus"]["replicas"] = 2
