@@ -50,7 +50,15 @@ for app in apps:
 
 # node_exporter on every BOSH VM: director-wide, so only the one stack that owns it has it.
 if addon_args is not None:
-    addon = NodeExporterAddon(f"{settings.cluster}-node-exporter", addon_args)
+    # Named for what it is, not the cluster: a new `cluster` keeps its identity (a new name
+    # would apply the config anew, then delete the old resource, with deleteOnDestroy the
+    # director-wide runtime config just applied). The alias takes over stacks deployed under the
+    # cluster's name.
+    addon = NodeExporterAddon(
+        "node-exporter",
+        addon_args,
+        opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name=f"{settings.cluster}-node-exporter")]),
+    )
     pulumi.export("rolloutCommand", addon.rollout_command)
 
 pulumi.export("kubePrometheusRelease", release.tag)

@@ -114,7 +114,8 @@ class Options:
 
 class RecordingMonitor(mocks.MockMonitor):
     """The mock monitor, also keeping what the engine would know beyond inputs: the stack
-    outputs, each resource's dependencies and its delete-time options (by type and name). Like the
+    outputs, each resource's dependencies, the names it was known by before (aliases; the
+    engine derives its children's from them) and its delete-time options (by type and name). Like the
     engine, it refuses a second resource with the URN of one already registered (the SDK's mock
     takes both). The URN is the SDK mock's, whose type part names the parent's type only, not the
     engine's whole chain: stricter than the engine for grandchildren, which this program does not
@@ -122,6 +123,7 @@ class RecordingMonitor(mocks.MockMonitor):
 
     stack_outputs: dict[str, Any]
     dependencies: dict[tuple[str, str], list[str]]
+    aliases: dict[tuple[str, str], list[str]]
     options: dict[tuple[str, str], Options]
 
     def __init__(self, recorder: Recorder) -> None:
@@ -129,6 +131,7 @@ class RecordingMonitor(mocks.MockMonitor):
         self.recorder = recorder
         self.stack_outputs = {}
         self.dependencies = {}
+        self.aliases = {}
         self.options = {}
         self._options_by_urn: dict[str, Options] = {}
         self._urns: set[str] = set()
@@ -138,6 +141,9 @@ class RecordingMonitor(mocks.MockMonitor):
         urn = self.make_urn(request.parent, request.type, request.name)
         self._claim(urn, request.type)
         self.dependencies[request.type, request.name] = list(request.dependencies)
+        self.aliases[request.type, request.name] = [
+            a.spec.name for a in request.aliases if a.HasField("spec")
+        ]
         inherited = self._options_by_urn.get(request.parent, Options())
         options = Options(
             request.protect if request.HasField("protect") else inherited.protect,

@@ -47,3 +47,27 @@ def test_addon_owner_stack_wires_the_addon_and_keeps_bosh_secrets(dev_stack_file
             assert all(marker not in str(command.inputs.get(k, "")) for k in ("create", "update", "delete"))
             assert rpc.is_rpc_secret(command.inputs["environment"])
         assert all(marker not in json.dumps(r.inputs, default=str) for r in run.recorder.kubernetes_objects())
+
+
+def test_a_new_cluster_name_keeps_the_addons_identity(dev_stack_file):
+    """The addon's resources are named for the addon, not `cluster`: renaming the cluster leaves
+    their URNs (type, name, parent) as they were, so the engine neither re-creates the runtime
+    config nor runs the old resource's delete-config. Stacks deployed under the cluster's name
+    are taken over through the alias."""
+    config, secret_keys = stack_config(dev_stack_file)
+    config["pks-monitoring:nodeExporter"] = json.dumps(
+        {"addon": {"enabled": True, "deleteOnDestroy": True, "rollout": True, "bosh": MARKERS}}
+    )
+    identities, aliases = {}, {}
+    for cluster in ("demo", "demo-east"):
+        config["pks-monitoring:cluster"] = cluster
+        run = run_program(config, [*secret_keys, "pks-monitoring:nodeExporter"])
+        identities[cluster] = sorted(
+            (r.type, r.name)
+            for r in run.recorder.resources
+            if r.type.startswith(("command:", "pks-monitoring:index:NodeExporter"))
+        )
+        aliases[cluster] = run.monitor.aliases["pks-monitoring:index:NodeExporterAddon", "node-exporter"]
+    assert identities["demo"] == identities["demo-east"]
+    assert len(identities["demo"]) == 3  # the component, the runtime config and the roll-out
+    assert aliases == {"demo": ["demo-node-exporter"], "demo-east": ["demo-east-node-exporter"]}
