@@ -31,6 +31,7 @@ from pks_monitoring.parts.grafana import (
 )
 from pks_monitoring.settings import SettingsError
 from tests.helpers.dashboards import (
+    ALL_CLUSTERS,
     BUILT_INS,
     FILTERS,
     SOMEWHERE,
@@ -336,11 +337,11 @@ def test_substitution_knows_every_variable_it_replaces():
         substitute('rate(x{job="$job"}[$__rate_interval]) ${datasource} [[job]]', SOMEWHERE)
         == 'rate(x{job="hello-pks"}[30s]) prometheus hello-pks'
     )
-    with pytest.raises(AssertionError, match=r"unknown template variable \$cluster"):
-        substitute('up{cluster="$cluster"}', SOMEWHERE)
+    with pytest.raises(AssertionError, match=r"unknown template variable \$region"):
+        substitute('up{region="$region"}', SOMEWHERE)
 
 
-def test_every_panel_query_filters_by_namespace_job_and_instance(ours):
+def test_every_panel_query_filters_by_cluster_namespace_job_and_instance(ours):
     problems = {
         name: p
         for dashboard in ours
@@ -352,6 +353,7 @@ def test_every_panel_query_filters_by_namespace_job_and_instance(ours):
     assert filter_problems(f"sum(rate(a{{{f}}}[5m])) / sum(rate(b{{{f}}}[5m]))") == []
     assert filter_problems(f"a{{{f}}} / b") == ["b has no selector"]
     assert filter_problems('rate(a{job="$job"}[5m])') == [
+        'a{job="$job"} lacks cluster=~"$cluster"',
         'a{job="$job"} lacks namespace="$namespace"',
         'a{job="$job"} lacks instance=~"$instance"',
     ]
@@ -365,10 +367,14 @@ def test_spring_boot_dashboard_model(ours):
         variables["datasource"]["type"] == "datasource" and variables["datasource"]["query"] == "prometheus"
     )
     assert {n: v["type"] for n, v in variables.items() if n != "datasource"} == {
+        "cluster": "query",
         "namespace": "query",
         "job": "query",
         "instance": "query",
     }
+    # One cluster (its own Prometheus, no cluster label) or a central store's many: All matches
+    # series with and without the label.
+    assert (variables["cluster"]["includeAll"], variables["cluster"]["allValue"]) == (True, ".*")
     shown = [p for p in panels(spring) if p["type"] != "row"]
     assert {p["type"] for p in shown} == {"timeseries", "stat"}
     assert len({p["id"] for p in panels(spring)}) == len(list(panels(spring)))
@@ -433,7 +439,7 @@ def test_prometheus_scrapes_the_fixture_cleanly(app_prometheus, spring_boot_app)
 
 @pytest.mark.slow
 def test_every_dashboard_query_returns_data(app_prometheus, spring_boot_app, ours):
-    variables = {**BUILT_INS, **APP, "instance": spring_boot_app}
+    variables = {**BUILT_INS, **APP, **ALL_CLUSTERS, "instance": spring_boot_app}
     queries = {
         name: substitute(expr, variables)
         for dashboard in ours
@@ -446,8 +452,9 @@ def test_every_dashboard_query_returns_data(app_prometheus, spring_boot_app, our
 
 @pytest.mark.slow
 def test_template_variables_find_the_app(app_prometheus, spring_boot_app, ours):
-    variables = {**BUILT_INS, **APP, "instance": spring_boot_app}
-    expected = {**APP, "instance": spring_boot_app}
+    variables = {**BUILT_INS, **APP, **ALL_CLUSTERS, "instance": spring_boot_app}
+    # A cluster's own Prometheus: no series has the cluster label, Grafana offers only All.
+    expected = {**APP, "instance": spring_boot_app, "cluster": None}
     for dashboard in ours:
         for name, (variable, expr) in variable_queries(dashboard).items():
             found = {
@@ -458,9 +465,9 @@ def test_template_variables_find_the_app(app_prometheus, spring_boot_app, ours):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variable", ["namespace", "job", "instance"])
+@pytest.mark.parametrize("variable", ["cluster", "namespace", "job", "instance"])
 def test_no_query_answers_for_another_app(app_prometheus, spring_boot_app, ours, variable):
-    variables = {**BUILT_INS, **APP, "instance": spring_boot_app, variable: "other"}
+    variables = {**BUILT_INS, **APP, **ALL_CLUSTERS, "instance": spring_boot_app, variable: "other"}
     leaking = {
         name: expr
         for dashboard in ours

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Optional
 
@@ -165,10 +166,26 @@ def grafana_claim(namespace: str, grafana: GrafanaSettings, default_class: Optio
     }
 
 
+# How our dashboards name the cluster label in their matchers and their cluster variable's query
+# (JSON text: the quotes escaped).
+_CLUSTER_MATCHER, _CLUSTER_VALUES = '{cluster=~\\"$cluster\\"', ", cluster)"
+
+
+def with_cluster_label(dashboard: Dashboard, label: str) -> Dashboard:
+    """`dashboard` reading the stack's cluster label (`prometheus.clusterLabel`) where ours read
+    `cluster`: a central store's series carry the label under that name."""
+    text = dashboard.text.replace(_CLUSTER_MATCHER, f'{{{label}=~\\"$cluster\\"')
+    return replace(dashboard, text=text.replace(_CLUSTER_VALUES, f", {label})"))
+
+
+def stack_dashboards(inputs: StackInputs) -> list[Dashboard]:
+    return [with_cluster_label(d, inputs.settings.prometheus.cluster_label) for d in inputs.dashboards]
+
+
 def patches(inputs: StackInputs) -> list[Transformation]:
     grafana = inputs.settings.grafana
     transformations: list[Transformation] = [
-        partial(mount_dashboards, dashboards=inputs.dashboards),
+        partial(mount_dashboards, dashboards=stack_dashboards(inputs)),
         use_admin_secret,
         *grafana_exposure.patches(grafana.expose, inputs.upstream.grafana_http_port()),
         partial(set_placement, kind="Deployment", name=GRAFANA, container=GRAFANA, **placement(grafana)),
@@ -181,7 +198,7 @@ def patches(inputs: StackInputs) -> list[Transformation]:
 def objects(inputs: StackInputs) -> list[Added]:
     grafana, namespace = inputs.settings.grafana, inputs.namespace
     added = [Added(admin_secret(namespace, grafana), awaited=True)]
-    added += [Added(dashboard_config_map(d, namespace)) for d in inputs.dashboards]
+    added += [Added(dashboard_config_map(d, namespace)) for d in stack_dashboards(inputs)]
     ingress = grafana_exposure.grafana_ingress(namespace, grafana.expose)
     if ingress is not None:
         added.append(Added(ingress, resource_name="grafana-ingress"))

@@ -30,9 +30,18 @@ def set_retention(obj: Manifest, *, time: str, size: Optional[str]) -> None:
             spec["retentionSize"] = size
 
 
+def set_external_label(obj: Manifest, *, name: str, value: str) -> None:
+    """One external label of the Prometheus `k8s` resource: on every series it sends elsewhere
+    and every alert it fires, so a central store or receiver tells the clusters apart."""
+    if is_object(obj, "Prometheus", PROMETHEUS):
+        spec = obj.setdefault("spec", {})
+        spec["externalLabels"] = {**(spec.get("externalLabels") or {}), name: value}
+
+
 def patches(inputs: StackInputs) -> list[Transformation]:
     prometheus = inputs.settings.prometheus
     transformations: list[Transformation] = [
+        partial(set_external_label, name=prometheus.cluster_label, value=inputs.settings.cluster),
         partial(set_replicas, kind="Prometheus", name=PROMETHEUS, replicas=prometheus.replicas),
         partial(drop_disruption_budget, name=DISRUPTION_BUDGET, replicas=prometheus.replicas),
         partial(set_retention, time=prometheus.retention.time, size=prometheus.retention_size()),

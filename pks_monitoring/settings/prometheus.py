@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Optional
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from pks_monitoring.settings.types import (
     Model,
@@ -19,6 +19,9 @@ from pks_monitoring.settings.workloads import ReplicatedWorkload, StatefulVolume
 # Prometheus' share of its volume when retention.size is unset: headroom for compaction and the
 # WAL, which retention.size does not bound as tightly as the blocks.
 PROMETHEUS_VOLUME_SHARE = "0.85"
+# The external labels prometheus-operator sets itself (`prometheus`, `prometheus_replica`): one of
+# ours under either name would be overwritten.
+OPERATOR_EXTERNAL_LABELS = ("prometheus", "prometheus_replica")
 
 
 class PrometheusVolume(StatefulVolumeSettings):
@@ -47,6 +50,20 @@ class RetentionSettings(Model):
 class PrometheusSettings(ReplicatedWorkload):
     storage: PrometheusVolume = PrometheusVolume()
     retention: RetentionSettings = RetentionSettings()
+    # The external label that carries the `cluster` setting on every series that leaves this
+    # Prometheus (remote write, federation) and on every alert: a Prometheus label name, not
+    # reserved (`__`), not one the operator sets.
+    cluster_label: str = Field(default="cluster", pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+    @field_validator("cluster_label")
+    @classmethod
+    def _ours_to_set(cls, value: str) -> str:
+        if value.startswith("__") or value in OPERATOR_EXTERNAL_LABELS:
+            raise ValueError(
+                f"{value} is reserved (names starting with __) or set by prometheus-operator "
+                f"({', '.join(OPERATOR_EXTERNAL_LABELS)}); choose another label name, e.g. cluster"
+            )
+        return value
 
     @model_validator(mode="after")
     def _retention_fits_the_volume(self) -> PrometheusSettings:

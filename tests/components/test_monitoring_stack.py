@@ -54,6 +54,8 @@ def test_replicas_and_node_exporter(monitor, kube_prometheus):
         found = objects(monitor.mocks)
         assert found["Prometheus", "k8s"]["spec"]["replicas"] == 2
         assert found["Alertmanager", "main"]["spec"]["replicas"] == 3
+        # Every series sent elsewhere and every alert says which cluster.
+        assert found["Prometheus", "k8s"]["spec"]["externalLabels"] == {"cluster": "demo"}
         node_exporter = {
             k
             for k, o in found.items()

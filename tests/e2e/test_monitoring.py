@@ -124,6 +124,9 @@ def test_the_operator_reconciles_the_stack_and_generates_a_valid_config(live, tm
 
     config = generated_config(live.cluster)
     assert "job_name: serviceMonitor/hello/hello-pks/0" in config
+    # The cluster setting as an external label, beside the operator's own.
+    external = yaml.safe_load(config)["global"]["external_labels"]
+    assert external["cluster"] == local_config()["pks-monitoring:cluster"]
     (tmp_path / "prometheus.yaml").write_text(config)
     # --syntax-only: the files it names (token, rule files) are the pod's, not this machine's.
     check = run(
@@ -411,6 +414,7 @@ def test_app_target_down_reaches_the_receiver_and_watchdog_does_not(live):
     assert alert["labels"]["namespace"] == DEMO.namespace
     assert alert["labels"]["job"] == APP_JOB
     assert alert["labels"]["severity"] == "critical"
+    assert alert["labels"]["cluster"] == local_config()["pks-monitoring:cluster"]  # external label
     records = live.notifications()
     assert {r["path"] for r in records} == {live.webhook_path}  # the secret URL of the settings
     assert {r["notification"]["receiver"] for r in records} == {"team"}

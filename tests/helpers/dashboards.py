@@ -27,7 +27,10 @@ BUILT_INS = {
 }
 
 
-FILTERS = ('namespace="$namespace"', 'job="$job"', 'instance=~"$instance"')
+FILTERS = ('cluster=~"$cluster"', 'namespace="$namespace"', 'job="$job"', 'instance=~"$instance"')
+# The cluster variable as Grafana sets it on a cluster's own Prometheus, whose series carry no
+# cluster label (it is an external label): All, whose value is the variable's allValue.
+ALL_CLUSTERS = {"cluster": ".*"}
 
 
 def _key(dashboard: Dashboard) -> str:
@@ -97,12 +100,12 @@ def check_rules(path: Path, queries: dict[str, str]):
     return run_tool([require("promtool"), "check", "rules", str(path)])
 
 
-SOMEWHERE = {**BUILT_INS, **APP, "instance": "10.0.0.7:8080", "datasource": "prometheus"}
+SOMEWHERE = {**BUILT_INS, **APP, **ALL_CLUSTERS, "instance": "10.0.0.7:8080", "datasource": "prometheus"}
 
 
 def filter_problems(expr: str) -> list[str]:
-    """What keeps `expr` from being limited to the selected namespace, job and instances: a
-    selector without all three matchers, or a metric named without a selector."""
+    """What keeps `expr` from being limited to the selected cluster, namespace, job and
+    instances: a selector without all four matchers, or a metric named without a selector."""
     problems = [
         f"{metric}{{{matchers}}} lacks {f}"
         for metric, matchers in re.findall(r"([a-zA-Z_:][a-zA-Z0-9_:]*)?\{([^}]*)\}", expr)

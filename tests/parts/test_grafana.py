@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 import json
+import re
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Union
@@ -21,13 +22,15 @@ from hypothesis import strategies as st
 from pulumi.runtime import rpc
 from pydantic import SecretStr
 
+from pks_monitoring.dashboards import DASHBOARDS_DIR, load_dashboards
 from pks_monitoring.manifests import rename_namespace
 from pks_monitoring.offline.mock_engine import reveal
 from pks_monitoring.parts import grafana_exposure
-from pks_monitoring.parts.grafana import admin_password, admin_secret, use_admin_secret
+from pks_monitoring.parts.grafana import admin_password, admin_secret, use_admin_secret, with_cluster_label
 from pks_monitoring.parts.grafana_exposure import grafana_ingress
 from pks_monitoring.settings import SettingsError
 from pks_monitoring.settings.grafana import GrafanaExposeSettings, GrafanaSettings
+from tests.helpers.dashboards import panel_queries
 from tests.helpers.schemas import validate_core
 
 PASSWORD = "MARKER-grafana-pw-7f3a"
@@ -539,3 +542,17 @@ def test_each_target_changes_only_in_its_concern(kube_prometheus, expose):
     assert len(added) == (expose.type != "none")
     for rule in added:
         assert rule["ports"] == [{"port": 3000, "protocol": "TCP"}] and rule["from"]
+
+
+def test_our_dashboards_read_the_stacks_cluster_label():
+    """With `prometheus.clusterLabel` set, every matcher and the cluster variable's query of our
+    dashboards name that label; nothing still reads `cluster`."""
+    (dashboard,) = [d for d in load_dashboards(DASHBOARDS_DIR) if d.name == "spring-boot-micrometer"]
+    relabelled = with_cluster_label(dashboard, "k8s_cluster")
+    queries = panel_queries(relabelled)
+    assert len(queries) >= 40
+    assert all('k8s_cluster=~"$cluster"' in expr for expr in queries.values()), queries
+    variables = {v["name"]: v for v in json.loads(relabelled.text)["templating"]["list"]}
+    assert variables["cluster"]["definition"] == "label_values(jvm_memory_used_bytes, k8s_cluster)"
+    assert not re.search(r"\bcluster=~|, cluster\)", relabelled.text)
+    assert with_cluster_label(dashboard, "cluster") == dashboard
