@@ -4,7 +4,9 @@ the others and against the dashboards kube-prometheus ships (parts/grafana.py mo
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +18,16 @@ DASHBOARDS_DIR = PROJECT_ROOT / "dashboards"
 CONFIG_MAP_PREFIX = "grafana-dashboard-"
 
 # The file name names the ConfigMap and the volume `grafana-dashboard-<name>`; a volume name is a
-# DNS-1123 label (at most 63 characters), which leaves 45 for the name.
-_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,43}[a-z0-9])?$")
+# DNS-1123 label (at most 63 characters), which leaves 45 for the name. Both patterns are used
+# with fullmatch: `$` would also match before a trailing newline.
+_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,43}[a-z0-9])?")
 # What Grafana accepts as a dashboard uid; it refuses to provision a dashboard with another.
-_UID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-_CONFIG_MAP_LIMIT = 1024 * 1024  # bytes of data a ConfigMap may hold
+_UID = re.compile(r"[A-Za-z0-9_-]{1,40}")
+# What the API server lets a ConfigMap's data hold: ValidateConfigMap (pkg/apis/core/validation)
+# adds up the bytes of every value of `data` and `binaryData` (keys are not counted) and refuses
+# more than core.MaxSecretSize. A dashboard's ConfigMap holds one value, the file's text, so the
+# file's size is that total.
+CONFIG_MAP_DATA_LIMIT = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -40,26 +47,61 @@ class Dashboard:
 
 
 def _shown(path: Path) -> str:
-    """The path as operators see it: relative to the project when it is inside it."""
+    """The path as operators see it: relative to the project when it is inside it (the folder
+    resolved, not the file: a symlink is shown as itself, never as what it points to), quoted
+    when it holds a newline or another unprintable character, so the error stays one line."""
     try:
-        return str(path.resolve().relative_to(PROJECT_ROOT))
+        shown = str((path.parent.resolve() / path.name).relative_to(PROJECT_ROOT))
     except ValueError:
-        return str(path)
+        shown = str(path)
+    return shown if shown.isprintable() else repr(shown)
+
+
+def _too_big(where: str, size: int) -> SettingsError:
+    return SettingsError(
+        f"{where}: {size} bytes, more than a ConfigMap's data may hold ({CONFIG_MAP_DATA_LIMIT} "
+        "bytes, 1 MiB); split the dashboard"
+    )
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, if it is a regular file (not a symlink, even to a file inside the
+    folder: a committed link could publish any file of the machine that renders) that fits in a
+    ConfigMap. Its size is checked before reading, on the file opened: `/dev/zero` or a 50 MB
+    file is never read."""
+    where = _shown(path)
+    fix = "keep only regular dashboard JSON files in the folder (copy the file instead of linking)"
+    try:
+        # O_NOFOLLOW: a symlink is refused by the open itself; O_NONBLOCK: a fifo does not block.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as error:
+        kind = "a symlink" if path.is_symlink() else f"not readable ({error.strerror})"
+        raise SettingsError(f"{where}: {kind}; {fix}") from None
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise SettingsError(f"{where}: not a regular file; {fix}")
+        if status.st_size > CONFIG_MAP_DATA_LIMIT:
+            raise _too_big(where, status.st_size)
+        raw = b""
+        while chunk := os.read(fd, CONFIG_MAP_DATA_LIMIT + 1 - len(raw)):  # it may have grown
+            raw += chunk
+            if len(raw) > CONFIG_MAP_DATA_LIMIT:
+                raise _too_big(where, len(raw))
+    finally:
+        os.close(fd)
+    return raw
 
 
 def _read(path: Path) -> Dashboard:
     where = _shown(path)
     name = path.name.removesuffix(".json")
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise SettingsError(
             f"{where}: the file name names the ConfigMap {CONFIG_MAP_PREFIX}<name>, so it must be "
             "lowercase letters, digits and '-' (at most 45 before .json); rename the file"
         )
-    raw = path.read_bytes()
-    if len(raw) > _CONFIG_MAP_LIMIT:
-        raise SettingsError(
-            f"{where}: {len(raw)} bytes, more than a ConfigMap holds (1 MiB); split the dashboard"
-        )
+    raw = _read_bytes(path)
     try:
         text = raw.decode("utf-8")
         model = json.loads(text)
@@ -78,7 +120,7 @@ def _read(path: Path) -> Dashboard:
     uid, title = model.get("uid"), model.get("title")
     if not uid:
         raise SettingsError(f"{where}: no `uid`; give the dashboard a unique uid")
-    if not isinstance(uid, str) or not _UID.match(uid):
+    if not isinstance(uid, str) or not _UID.fullmatch(uid):
         raise SettingsError(
             f"{where}: uid {uid!r} is not one Grafana accepts; use at most 40 letters, digits, '-' or '_'"
         )
@@ -103,6 +145,18 @@ def shipped_dashboards(objects: Iterable[Manifest]) -> list[Dashboard]:
     ]
 
 
+def _dashboard_files(directory: Path) -> list[Path]:
+    """Every `*.json` entry directly in `directory`, sorted; none when there is no such folder.
+    A folder that is a symlink is refused: its files would be files from elsewhere."""
+    if directory.is_symlink() or (directory.exists() and not directory.is_dir()):
+        raise SettingsError(
+            f"{_shown(directory)}: not a folder (a symlink or a file); keep the dashboards in a real folder"
+        )
+    if not directory.exists():
+        return []
+    return sorted(path for path in directory.iterdir() if path.name.endswith(".json"))
+
+
 def load_dashboards(directory: Path, *, shipped: Sequence[Dashboard] = ()) -> list[Dashboard]:
     """Every `*.json` in `directory`, sorted by file name, each checked on its own and against the
     others and the `shipped` upstream dashboards (all share upstream's one provider folder).
@@ -116,7 +170,7 @@ def load_dashboards(directory: Path, *, shipped: Sequence[Dashboard] = ()) -> li
         for field in ("name", "uid", "title")
     }
     dashboards = []
-    for path in sorted(directory.glob("*.json")):
+    for path in _dashboard_files(directory):
         dashboard = _read(path)
         for field, fix in (
             ("name", "rename the file"),

@@ -10,9 +10,14 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
+import os
 import re
+import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +179,145 @@ def test_files_in_the_project_are_named_relative_to_it(tmp_path, monkeypatch):
     with pytest.raises(SettingsError) as caught:
         load_dashboards(tmp_path / "dashboards")
     assert str(caught.value) == "dashboards/foo.json: no `uid`; give the dashboard a unique uid"
+
+
+# ---------------------------------------------------------------- reading safely
+
+# What the API server allows in a ConfigMap's data (k8s pkg/apis/core/validation ValidateConfigMap:
+# the bytes of the values of `data` and `binaryData` added up, at most core.MaxSecretSize).
+API_SERVER_DATA_LIMIT = 1048576
+
+
+def api_server_data_size(config_map: dict[str, Any]) -> int:
+    """The total ValidateConfigMap compares with the limit: every value's bytes, keys not counted."""
+    data, binary = config_map.get("data") or {}, config_map.get("binaryData") or {}
+    return sum(len(v.encode()) for v in data.values()) + sum(
+        len(base64.b64decode(v)) for v in binary.values()
+    )
+
+
+def padded(size: int, filler: str = " ") -> bytes:
+    """A valid dashboard of exactly `size` bytes (UTF-8), padded with `filler` in its description."""
+    head = json.dumps(model("big", "Big", description=""))[:-2]  # ends in `"description": "`
+    filler_bytes = len(filler.encode())
+    room = size - len(head.encode()) - 2
+    assert room >= 0 and room % filler_bytes == 0
+    text = head + filler * (room // filler_bytes) + '"}'
+    assert len(text.encode()) == size
+    return text.encode()
+
+
+def load_in_a_child(directory: Path, limit: str = "") -> subprocess.CompletedProcess:
+    """load_dashboards(directory) in a child Python (after the `limit` statement), killed after a
+    minute; its stdout is the SettingsError line, a crash is a traceback on stderr."""
+    script = (
+        f"import resource, sys; from pathlib import Path\n{limit}\n"
+        "from pks_monitoring.dashboards import load_dashboards\n"
+        "from pks_monitoring.settings import SettingsError\n"
+        "try:\n    load_dashboards(Path(sys.argv[1]))\n"
+        "except SettingsError as error:\n    print(error)\n"
+    )
+    package_root = Path(dashboards_module.__file__).resolve().parents[1]
+    return subprocess.run(
+        [sys.executable, "-c", script, str(directory)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=package_root,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("filler", [" ", "é"])
+def test_the_size_limit_is_the_api_servers(tmp_path, filler):
+    (tmp_path / "big.json").write_bytes(padded(API_SERVER_DATA_LIMIT, filler))
+    (dashboard,) = load_dashboards(tmp_path)
+    assert api_server_data_size(dashboard_config_map(dashboard, "monitoring")) == API_SERVER_DATA_LIMIT
+    # One byte more (for "é": fewer characters than the limit, more bytes) is refused.
+    over = API_SERVER_DATA_LIMIT + len(filler.encode())
+    (tmp_path / "big.json").write_bytes(padded(over, filler))
+    one_line_error(lambda: load_dashboards(tmp_path), str(tmp_path / "big.json"), f"{over} bytes, more than")
+
+
+def test_a_huge_file_is_refused_before_it_is_read(tmp_path):
+    # A sparse file of 64 GiB: read whole, it would fail (MemoryError) under the 2 GiB address
+    # space the child gets; refused from its size, it is one line.
+    with open(tmp_path / "huge.json", "wb") as file:
+        file.truncate(64 << 30)
+    done = load_in_a_child(tmp_path, "resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))")
+    assert done.returncode == 0 and done.stderr == "", done.stderr[-2000:]
+    assert (
+        done.stdout
+        == f"{tmp_path / 'huge.json'}: {64 << 30} bytes, more than a ConfigMap's data may hold (1048576 bytes, 1 MiB); split the dashboard\n"
+    )
+
+
+def test_a_symlink_is_refused_wherever_it_points(tmp_path):
+    outside = tmp_path / "outside"
+    write(outside, {"secret-looking.json": model("stolen", "Stolen")})
+    folder = write(tmp_path / "dashboards", {"a.json": model("a", "A")})
+    for link, target in (
+        ("inside.json", folder / "a.json"),
+        ("outside.json", outside / "secret-looking.json"),
+        ("zero.json", Path("/dev/zero")),
+        ("dangling.json", tmp_path / "missing.json"),
+    ):
+        (folder / link).symlink_to(target)
+        message = one_line_error(
+            lambda: load_dashboards(folder),
+            str(folder / link),
+            "a symlink; keep only regular dashboard JSON files",
+        )
+        assert str(target) not in message  # where it points is never shown
+        (folder / link).unlink()
+    assert [d.name for d in load_dashboards(folder)] == ["a"]
+
+
+def test_a_symlink_in_the_project_is_named_as_itself(tmp_path, monkeypatch):
+    monkeypatch.setattr(dashboards_module, "PROJECT_ROOT", tmp_path.resolve())
+    write(tmp_path / "private", {"notes.json": model("notes", "Notes")})
+    (write(tmp_path / "dashboards", {}) / "board.json").symlink_to(tmp_path / "private" / "notes.json")
+    with pytest.raises(SettingsError) as caught:
+        load_dashboards(tmp_path / "dashboards")
+    assert str(caught.value).startswith("dashboards/board.json: a symlink; ")
+
+
+def test_a_dashboards_folder_that_is_a_symlink_or_a_file_is_refused(tmp_path):
+    real = write(tmp_path / "real", {"a.json": model("a", "A")})
+    (tmp_path / "linked").symlink_to(real)
+    one_line_error(lambda: load_dashboards(tmp_path / "linked"), str(tmp_path / "linked"), "not a folder")
+    (tmp_path / "file").write_text("{}")
+    one_line_error(lambda: load_dashboards(tmp_path / "file"), str(tmp_path / "file"), "not a folder")
+
+
+def test_only_regular_files_are_read(tmp_path):
+    (tmp_path / "folder.json").mkdir()
+    one_line_error(lambda: load_dashboards(tmp_path), str(tmp_path / "folder.json"), "not a regular file")
+    (tmp_path / "folder.json").rmdir()
+    # A fifo: opened blocking, the read would wait for a writer forever; the child is killed after
+    # the timeout, which fails the test.
+    os.mkfifo(tmp_path / "fifo.json")
+    done = load_in_a_child(tmp_path)
+    assert done.stdout.startswith(f"{tmp_path / 'fifo.json'}: not a regular file"), done.stderr[-2000:]
+    (tmp_path / "fifo.json").unlink()
+    try:
+        os.mknod(tmp_path / "zero.json", 0o600 | stat.S_IFCHR, os.makedev(1, 5))  # /dev/zero
+    except PermissionError:
+        pytest.skip("no permission to create a device node here")
+    one_line_error(lambda: load_dashboards(tmp_path), str(tmp_path / "zero.json"), "not a regular file")
+
+
+@pytest.mark.parametrize(
+    "file_name, content, words",
+    [
+        ("board\n.json", model("board", "Board"), "rename the file"),
+        ("board.json", model("board\n", "Board"), "is not one Grafana accepts"),
+    ],
+)
+def test_names_and_uids_with_a_trailing_newline_are_refused(tmp_path, file_name, content, words):
+    write(tmp_path, {file_name: content})
+    shown = str(tmp_path / file_name)
+    one_line_error(lambda: load_dashboards(tmp_path), shown if shown.isprintable() else repr(shown), words)
 
 
 # ---------------------------------------------------------------- ConfigMaps

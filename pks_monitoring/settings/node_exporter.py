@@ -4,10 +4,14 @@ scrapes besides every node (the cluster's masters, `staticTargets`, `fileSdFiles
 
 from __future__ import annotations
 
+import ipaddress
+import re
+import socket
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic import BeforeValidator, Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from pks_monitoring.settings.types import (
     PROJECT,
@@ -94,10 +98,76 @@ NODE_EXPORTER_COLLECTORS = frozenset(
         "zfs",
     ]
 )
+
+
+def no_director_variable(value: Any) -> Any:
+    """`value`, unless it is a string holding `((` or `))`.
+
+    The director interpolates `((name))` in the runtime config from its config server (CredHub)
+    before it uses the config: a release url with `((/p-bosh/...))` in it would send a director
+    secret to whoever serves that url. Checked before any other rule, so this is the message."""
+    if isinstance(value, str) and ("((" in value or "))" in value):
+        raise ValueError(
+            "holds `((` or `))`, which the director would replace with a CredHub variable "
+            "(a director secret) before using the runtime config; remove them"
+        )
+    return value
+
+
+# Every free-form string of these settings that reaches the runtime config (or the bosh command);
+# collectors and stemcells are closed lists.
+RuntimeConfigStr = Annotated[str, BeforeValidator(no_director_variable)]
 # BOSH names (deployments, configs): no whitespace, quotes or shell syntax, so nothing an
 # operator types can look like more than one word anywhere it is shown or pasted.
 BOSH_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
-BoshName = Annotated[str, Field(pattern=BOSH_NAME)]
+BoshName = Annotated[RuntimeConfigStr, Field(pattern=BOSH_NAME)]
+# Host names that always mean this machine (RFC 6761): on the director, the director itself.
+LOCAL_HOST_NAMES = re.compile(r"(.+\.)?localhost", re.IGNORECASE)
+
+
+def _ip_literal(host: str) -> Optional[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """The address `host` spells, in any form a resolver takes as one (`[::1]`, `127.1`,
+    `0x7f000001`, `2130706433`), or None for a host name."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        try:  # inet_aton: the legacy IPv4 spellings getaddrinfo accepts too
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except (OSError, ValueError):  # not one, or not ASCII / a NUL: no address either
+            return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def release_url(value: str) -> str:
+    """`value` if the director may download a release from it: https, to a host that is not
+    the director itself (loopback, unspecified) nor its link-local neighbours (169.254/16, where
+    clouds serve instance metadata and credentials; fe80::/10). Host names are taken as written:
+    what a name resolves to on the director is not known here."""
+    if not re.fullmatch(r"https://\S+", value):
+        raise ValueError(
+            "not an https:// URL; the director downloads the release from it, so give the "
+            "tarball's https URL (no spaces)"
+        )
+    try:
+        host = (urlsplit(value).hostname or "").rstrip(".")
+    except ValueError:  # an unclosed `[` of an IPv6 address
+        host = ""
+    if not host:
+        raise ValueError("names no host the director could download from; give the tarball's https URL")
+    address = _ip_literal(host)
+    local = LOCAL_HOST_NAMES.fullmatch(host) or (
+        address is not None and (address.is_loopback or address.is_link_local or address.is_unspecified)
+    )
+    if local:
+        raise ValueError(
+            f"host {host!r} is the director itself or its link-local network (where cloud "
+            "metadata and credentials are served); give the tarball's public or mirror https URL"
+        )
+    return value
+
+
 PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----"
 ADDON_KEY = f"{PROJECT}:nodeExporter.addon"
 
@@ -105,13 +175,21 @@ ADDON_KEY = f"{PROJECT}:nodeExporter.addon"
 class BoshReleaseSettings(Model):
     # semver-like, as BOSH release versions are (`5.8.0`, `12`, `1.2.0+dev.3`); never `latest`,
     # which a runtime config with a url cannot resolve.
-    version: str = Field(
+    version: RuntimeConfigStr = Field(
         default=NODE_EXPORTER_RELEASE["version"],
         pattern=r"^\d+(\.\d+){0,2}([-+][0-9A-Za-z.-]+)?$",
     )
-    url: str = Field(default=NODE_EXPORTER_RELEASE["url"], pattern=r"^https?://\S+$")
-    # What the director checks the tarball against: a SHA-1, or `sha256:<hex>` (multi-digest).
-    sha1: str = Field(default=NODE_EXPORTER_RELEASE["sha1"], pattern=r"^([0-9a-f]{40}|sha256:[0-9a-f]{64})$")
+    url: RuntimeConfigStr = NODE_EXPORTER_RELEASE["url"]
+    # What the director checks the tarball against: `sha256:<hex>` (BOSH multi-digest; what the
+    # README asks for) or a bare SHA-1 (the built-in 5.8.0 pin).
+    sha1: RuntimeConfigStr = Field(
+        default=NODE_EXPORTER_RELEASE["sha1"], pattern=r"^([0-9a-f]{40}|sha256:[0-9a-f]{64})$"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _release_url(cls, value: str) -> str:
+        return release_url(value)
 
     @model_validator(mode="after")
     def _all_or_nothing(self) -> BoshReleaseSettings:

@@ -3,9 +3,15 @@ clear line for each kind of bad input."""
 
 from __future__ import annotations
 
-import pytest
+import copy
+from typing import Any
 
-from pks_monitoring.settings import Settings
+import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from pks_monitoring.settings import Settings, SettingsError
 from tests.helpers.settings import BASE, assert_one_line_error
 
 ADDON = "pks-monitoring:nodeExporter"
@@ -80,7 +86,7 @@ def test_node_exporter_addon_ca_cert_path(manifests_dir, tmp_path):
         (
             {"release": {"version": "5.9.0", "url": "ftp://x.test/r.tgz", "sha1": "0" * 40}},
             f"{ADDON}.addon.release.url",
-            "pattern",
+            "not an https:// URL",
         ),
         (
             {"release": {"version": "5.9.0"}},
@@ -134,3 +140,122 @@ def test_bad_node_exporter_addon_input_is_one_line_naming_the_key(values, key, w
     raw[ADDON]["addon"] = {k: v for k, v in raw[ADDON]["addon"].items() if v is not None}
     message = assert_one_line_error(raw, key, words)
     assert "S3CRET" not in message and "MARKER" not in message, message
+
+
+SHA256 = "sha256:" + "ab" * 32
+DIRECTOR_VARIABLE = "holds `((` or `))`"
+
+
+def release(**values) -> dict:
+    """A complete `release` (a sha256 digest), with `values` replaced."""
+    return {
+        "release": {"version": "5.9.0", "url": "https://mirror.example.org/ne.tgz", "sha1": SHA256, **values}
+    }
+
+
+def test_node_exporter_addon_accepts_a_sha256_digest_and_a_private_mirror(manifests_dir):
+    raw = addon(**release(url="https://10.0.0.5:8443/releases/ne-5.9.0.tgz"))
+    raw["pks-monitoring:kubePrometheus"] = {"manifests": str(manifests_dir)}
+    settings = Settings.from_raw(raw).node_exporter.addon.release
+    assert (settings.url, settings.sha1) == ("https://10.0.0.5:8443/releases/ne-5.9.0.tgz", SHA256)
+
+
+# Each string that reaches the runtime config or the bosh command, with a director variable in it.
+@pytest.mark.parametrize(
+    "values, key",
+    [
+        (release(url="https://mirror.example.org/ne.tgz?x=((/p-bosh/director/uaa_admin))"), "release.url"),
+        (release(url="https://mirror.example.org/((name))/ne.tgz"), "release.url"),
+        (release(url="https://mirror.example.org/ne.tgz?x=))"), "release.url"),
+        (release(version="((version))"), "release.version"),
+        (release(sha1="((sha))"), "release.sha1"),
+        ({"configName": "node-exporter((x))"}, "configName"),
+        ({"includeDeployments": ["cf", "((deployment))"]}, "includeDeployments[1]"),
+        ({"excludeDeployments": ["((deployment))"]}, "excludeDeployments[0]"),
+    ],
+)
+def test_a_director_variable_in_an_addon_string_is_refused(values, key):
+    assert_one_line_error(addon(**values), f"{ADDON}.addon.{key}", DIRECTOR_VARIABLE)
+
+
+@pytest.mark.parametrize(
+    "url, words",
+    [
+        ("http://mirror.example.org/ne.tgz", "not an https:// URL"),
+        ("HTTP://mirror.example.org/ne.tgz", "not an https:// URL"),
+        ("https://mirror.example.org/ne 5.9.tgz", "not an https:// URL"),
+        ("https:///ne.tgz", "names no host"),
+        ("https://[::1/ne.tgz", "names no host"),
+        ("https://127.0.0.1/ne.tgz", "host '127.0.0.1' is the director itself"),
+        ("https://127.1/ne.tgz", "host '127.1'"),
+        ("https://2130706433/ne.tgz", "host '2130706433'"),
+        ("https://0x7f000001/ne.tgz", "host '0x7f000001'"),
+        ("https://[::1]:8443/ne.tgz", "host '::1'"),
+        ("https://[::ffff:127.0.0.1]/ne.tgz", "host '::ffff:127.0.0.1'"),
+        ("https://0.0.0.0/ne.tgz", "host '0.0.0.0'"),
+        ("https://[::]/ne.tgz", "host '::'"),
+        ("https://169.254.169.254/latest/meta-data/", "host '169.254.169.254'"),
+        ("https://user@169.254.169.254/ne.tgz", "host '169.254.169.254'"),
+        ("https://[fe80::1%25eth0]/ne.tgz", "host 'fe80::1%25eth0'"),
+        ("https://localhost/ne.tgz", "host 'localhost'"),
+        ("https://LocalHost./ne.tgz", "host 'localhost'"),
+        ("https://mirror.localhost/ne.tgz", "host 'mirror.localhost'"),
+    ],
+)
+def test_a_release_url_the_director_must_not_fetch_is_refused(url, words):
+    assert_one_line_error(addon(**release(url=url)), f"{ADDON}.addon.release.url", words)
+
+
+# Every string the addon settings put in the runtime config or the bosh command, valid; the
+# property test puts a director variable into one of them.
+VALID_STRINGS = {
+    "release": {"version": "5.9.0", "url": "https://mirror.example.org/ne.tgz", "sha1": SHA256},
+    "configName": "node-exporter",
+    "includeDeployments": ["cf"],
+    "excludeDeployments": ["harbor"],
+    "collectors": ["systemd"],
+    "stemcells": ["ubuntu-jammy"],
+}
+STRING_PATHS = [
+    ("release", "version"),
+    ("release", "url"),
+    ("release", "sha1"),
+    ("configName",),
+    ("includeDeployments", 0),
+    ("excludeDeployments", 0),
+    ("collectors", 0),
+    ("stemcells", 0),
+]
+
+
+def addon_with(path: tuple, edit) -> dict:
+    """The raw config with VALID_STRINGS, the string at `path` replaced by `edit(string)`."""
+    values = copy.deepcopy(VALID_STRINGS)
+    node: Any = values
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = edit(node[path[-1]])
+    return addon(**values)
+
+
+def test_the_valid_strings_are_accepted():
+    # The property test's baseline: each example differs from this accepted config in one string.
+    Settings.from_raw(addon_with(STRING_PATHS[0], lambda valid: valid))
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    path=st.sampled_from(STRING_PATHS),
+    at=st.integers(min_value=0),
+    brackets=st.sampled_from(["((", "))"]),
+    text=st.text(max_size=12),
+)
+def test_no_addon_string_holding_a_director_variable_is_accepted(path, at, brackets, text):
+    def edit(valid: str) -> str:
+        cut = at % (len(valid) + 1)
+        return valid[:cut] + brackets + text + valid[cut:]
+
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_raw(addon_with(path, edit))
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(f"{ADDON}.addon.{path[0]}"), message
