@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pks_monitoring.dashboards import CONFIG_MAP_DATA_LIMIT
 from pks_monitoring.settings.types import PROJECT_ROOT
 from tests.helpers.e2e import Cluster, Stack, local_config, marker, new_stack, run
 from tests.helpers.settings import PINNED_MANIFESTS
@@ -194,6 +196,27 @@ def test_a_new_namespace_is_refused_before_anything_changes(stack, cluster):
     assert cluster.get("Prometheus.v1.monitoring.coreos.com", "k8s", "monitoring") is not None
     stack.write_config(settings())
     stack.pulumi("preview", "--expect-no-changes")
+
+
+def test_the_dashboard_limit_is_the_api_servers(cluster, tmp_path):
+    """pks_monitoring.dashboards refuses a dashboard over CONFIG_MAP_DATA_LIMIT bytes: the real API
+    server takes a ConfigMap holding exactly that many bytes under a dashboard's key and refuses
+    one byte more (a server-side dry run: nothing is stored)."""
+
+    def dry_run(size: int) -> subprocess.CompletedProcess[str]:
+        config_map = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "grafana-dashboard-limit", "namespace": "default"},
+            "data": {"a-dashboard-named-up-to-the-longest-name-we-take.json": "x" * size},
+        }
+        manifest = tmp_path / f"limit-{size}.json"
+        manifest.write_text(json.dumps(config_map))
+        return cluster.kubectl("create", "--dry-run=server", "-f", str(manifest), check=False)
+
+    assert dry_run(CONFIG_MAP_DATA_LIMIT).returncode == 0
+    refused = dry_run(CONFIG_MAP_DATA_LIMIT + 1)
+    assert refused.returncode != 0 and "Too long" in refused.stderr, refused.stderr
 
 
 def test_a_settings_change_is_previewed_and_applied_as_updates_and_creates(stack, cluster):
