@@ -263,9 +263,12 @@ def test_out_holding_the_current_directory_is_refused(out, tmp_path, monkeypatch
 @pytest.mark.parametrize("out, old", [("r", "r"), ("r/new", "r"), ("r", "r/old")])
 def test_out_overlapping_diff_is_refused(out, old, tmp_path, capsys, dev_render):
     shutil.copytree(dev_render, tmp_path / old)
+    # Both earlier renders: replacing either would be allowed, were it not for the other.
+    (tmp_path / out).mkdir(parents=True, exist_ok=True)
+    (tmp_path / out / RENDER_MARK).touch()
     before = tree(tmp_path)
     err = refused(["--stack", "dev", "--out", str(tmp_path / out), "--diff", str(tmp_path / old)], capsys)
-    assert "overlap" in err
+    assert f"--out {tmp_path / out} and --diff {tmp_path / old} overlap:" in err
     assert tree(tmp_path) == before
 
 
