@@ -77,15 +77,13 @@ class StackDiff:
             lines.append("no changes")
         else:
             lines += [self.summary(), ""]
+            files = object_rows(list(self.changes))
             rows = [
                 "| object or file | change | changed fields |",
                 "| --- | --- | --- |",
-                *[
-                    f"| {_cell(what)} | {status} | {_cell(fields)} |"
-                    for what, status, fields in object_rows(list(self.changes))
-                ],
+                *[f"| {_cell(what)} | {status} | {_cell(fields)} |" for what, status, fields in files],
             ]
-            lines += _collapsed(f"{len(rows) - 2} files", rows, len(rows) > OPEN_ROWS)
+            lines += _collapsed(f"{len(files)} objects and files", rows, len(files) > OPEN_ROWS)
             lines.append("")
             length = self.text.count("\n")
             if with_diff:
@@ -102,7 +100,8 @@ class StackDiff:
 
 def _cell(text: str) -> str:
     """Text in a markdown table cell, as code: a `|` would end the cell."""
-    return f"`{text.replace('|', chr(92) + '|')}`" if text else ""
+    escaped = text.replace("|", "\\|")
+    return f"`{escaped}`" if text else ""
 
 
 def _collapsed(summary: str, body: list[str], collapse: bool) -> list[str]:
@@ -281,7 +280,6 @@ def main(argv: Optional[list[str]] = None) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "diff.md").write_text(report(args.base, args.head, stacks))
     (args.out / "comment.md").write_text(report(args.base, args.head, stacks, COMMENT_LIMIT))
     for stack in stacks:

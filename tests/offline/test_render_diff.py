@@ -15,7 +15,7 @@ import yaml
 
 from pks_monitoring.offline.changes import FileChange
 from pks_monitoring.offline.render import RENDER_MARK
-from pks_monitoring.offline.render_diff import MARKER, OPEN_LINES, StackDiff, report
+from pks_monitoring.offline.render_diff import MARKER, OPEN_LINES, OPEN_ROWS, StackDiff, report
 from pks_monitoring.settings import MANIFESTS_ENV, PROJECT_ROOT
 
 # Whole-program runs, renders or real tools: left out of `pytest -m "not slow"`.
@@ -234,6 +234,10 @@ def test_long_diff_is_collapsed_under_its_table():
     assert table < details < long.index("```diff") and long.rstrip().endswith("</details>")
     short = StackDiff("s", "--- a/x\n+++ b/x\n+1\n", changes=(FileChange("x", "changed"),)).section()
     assert "<details>" not in short and "```diff" in short
+    many = tuple(FileChange(f"k8s/monitoring/ConfigMap_{i}.yaml", "added") for i in range(OPEN_ROWS + 1))
+    folded = StackDiff("s", "--- a/x\n+++ b/x\n+1\n", changes=many).section()
+    assert f"<details><summary>{OPEN_ROWS + 1} objects and files</summary>" in folded
+    assert folded.index("</details>") < folded.index("```diff")
 
 
 def test_data_lost_and_bosh_changes_are_called_out_before_the_table():
