@@ -5,7 +5,13 @@
 
 Writes DIR/k8s/<namespace or _cluster>/<Kind>_<name>.yaml (one object each, as sent to the API
 server, keys sorted) and DIR/outputs.json. Secret values appear only as "[secret]".
-Exit codes: 0 rendered (and, with --diff, unchanged), 1 differs from OLD_DIR, 2 bad input.
+DIR is replaced only when it is new, empty or an earlier render (it holds RENDER_MARK); it may
+not be, hold or lie in the current directory or OLD_DIR. One line of what was written goes to
+stderr; with --diff, stdout is the change: warnings (data-bearing objects deleted, the BOSH side
+changed), a headline ("1 added, 1 changed (spec.replicas)"), one line per changed file, then the
+unified diff.
+Exit codes: 0 rendered (and, with --diff, unchanged), 1 differs from OLD_DIR, 2 bad input or a
+refused DIR (one `error:` line on stderr).
 """
 
 from __future__ import annotations
@@ -16,12 +22,13 @@ import gc
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import orjson
 import yaml
 from pulumi.runtime import rpc
 
+from pks_monitoring.offline.changes import FileChange, file_change, inventory, text_report
 from pks_monitoring.offline.mock_engine import run_program, stack_config
 from pks_monitoring.settings import PROJECT_ROOT, SECRET_PLACEHOLDER, SettingsError
 
@@ -48,17 +55,65 @@ def _as_sent(obj: Any) -> str:
     return orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
 
 
+class UnsafeRender(ValueError):
+    """A render that would write outside --out or replace what is not a render: exit code 2."""
+
+
+# The render's own file in --out: the folder holds a render, which the next render may replace.
+RENDER_MARK = ".pks-monitoring-render"
+
+
+def _file_name_part(value: Any, what: str) -> str:
+    """A namespace or object name as one file name: never a folder above or below it (names come
+    from the manifests and the settings, and neither checks them against paths)."""
+    text = str(value)
+    if not text or text in (".", "..") or "/" in text or "\\" in text or "\0" in text:
+        raise UnsafeRender(f"{what} {text!r} cannot be a file name in the render")
+    return text
+
+
 def object_path(obj: dict[str, Any]) -> Path:
     metadata = obj.get("metadata") or {}
-    folder = metadata.get("namespace") or "_cluster"
-    return Path("k8s") / folder / f"{obj['kind']}_{metadata['name']}.yaml"
+    folder = _file_name_part(metadata.get("namespace") or "_cluster", "namespace")
+    kind = _file_name_part(obj["kind"], "kind")
+    name = _file_name_part(metadata["name"], f"{kind} name")
+    return Path("k8s") / folder / f"{kind}_{name}.yaml"
+
+
+def out_refusal(out: Path, diff_dir: Optional[Path] = None, flag: str = "--out") -> Optional[str]:
+    """Why `out` may not be replaced by a render, or None: it may when it is new, empty or an
+    earlier render (RENDER_MARK), and neither holds nor lies in the working directory or
+    `diff_dir` (the render it is compared with)."""
+    target = out.resolve()
+    if out.is_symlink():
+        return f"{flag} {out} is a symbolic link: give the folder it points to"
+    if Path.cwd().resolve().is_relative_to(target):
+        return f"{flag} {out} holds the current directory: give a folder of its own (e.g. render)"
+    if diff_dir is not None:
+        old = diff_dir.resolve()
+        if target.is_relative_to(old) or old.is_relative_to(target):
+            return f"{flag} {out} and --diff {diff_dir} overlap: write the new render beside the old one"
+    if target.exists() and not target.is_dir():
+        return f"{flag} {out} is a file: give a folder"
+    if target.is_dir() and any(target.iterdir()) and not (target / RENDER_MARK).is_file():
+        return f"{flag} {out} is not empty and holds no earlier render ({RENDER_MARK}): give a new or empty folder"
+    return None
+
+
+def replace_out(out: Path) -> None:
+    """Empties `out` for a render (refused as out_refusal says) and marks it as one."""
+    refusal = out_refusal(out)
+    if refusal:
+        raise UnsafeRender(refusal)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    (out / RENDER_MARK).write_text("An offline render: the next render replaces this folder.\n")
 
 
 def render(stack_file: Path, out: Path) -> None:
     config, secret_keys = stack_config(stack_file)
     run = run_program(config, secret_keys, stack=_stack_name(stack_file))
-    if out.exists():
-        shutil.rmtree(out)
     files: dict[Path, str] = {}
     for registration in run.recorder.kubernetes_objects():
         obj = plain(registration.inputs)
@@ -67,23 +122,38 @@ def render(stack_file: Path, out: Path) -> None:
             raise RuntimeError(f"two objects render to {path}")
         files[path] = _as_sent(obj)
     files[Path("outputs.json")] = _as_sent(plain(run.outputs))
+    replace_out(out)
     for path, text in sorted(files.items()):
         (out / path).parent.mkdir(parents=True, exist_ok=True)
         (out / path).write_text(text)
 
 
+def _files(root: Path) -> set[Path]:
+    """A render's files, relative to it; its mark is the tool's, not the stack's."""
+    return {p.relative_to(root) for p in root.rglob("*") if p.is_file()} - {Path(RENDER_MARK)}
+
+
+def _text(path: Path) -> Optional[str]:
+    return path.read_text() if path.exists() else None
+
+
 def diff(old: Path, new: Path) -> str:
     """A unified diff of two renders, file by file."""
-    names = sorted(
-        {p.relative_to(old) for p in old.rglob("*") if p.is_file()}
-        | {p.relative_to(new) for p in new.rglob("*") if p.is_file()}
-    )
     chunks: list[str] = []
-    for name in names:
-        before = (old / name).read_text().splitlines(keepends=True) if (old / name).exists() else []
-        after = (new / name).read_text().splitlines(keepends=True) if (new / name).exists() else []
+    for name in sorted(_files(old) | _files(new)):
+        before = (_text(old / name) or "").splitlines(keepends=True)
+        after = (_text(new / name) or "").splitlines(keepends=True)
         chunks.extend(difflib.unified_diff(before, after, f"a/{name}", f"b/{name}"))
     return "".join(chunks)
+
+
+def compare(old: Path, new: Path) -> list[FileChange]:
+    """Every file two renders differ in, what changed in it (see changes.py)."""
+    found = (
+        file_change(name.as_posix(), _text(old / name), _text(new / name))
+        for name in sorted(_files(old) | _files(new))
+    )
+    return [change for change in found if change]
 
 
 def _stack_name(stack_file: Path) -> str:
@@ -109,18 +179,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.diff and not args.diff.is_dir():
         print(f"error: --diff {args.diff} is not a directory", file=sys.stderr)
         return 2
+    refusal = out_refusal(args.out, args.diff)
+    if refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 2
     try:
         render(stack_file, args.out)
-    except SettingsError as error:
+    except (SettingsError, UnsafeRender) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except yaml.YAMLError as error:
         print(f"error: {stack_file} is not valid YAML: {str(error).splitlines()[0]}", file=sys.stderr)
         return 2
+    # On stderr: stdout is the diff alone, for a file or a pipe.
+    written = sorted(p.as_posix() for p in _files(args.out))
+    print(f"rendered {args.out}: {inventory(written)}", file=sys.stderr)
     if args.diff:
-        changes = diff(args.diff, args.out)
-        sys.stdout.write(changes)
-        return 1 if changes else 0
+        report = text_report(compare(args.diff, args.out), diff(args.diff, args.out))
+        sys.stdout.write(report)
+        return 1 if report else 0
     return 0
 
 

@@ -7,14 +7,19 @@ temporary directory, and every `Pulumi.<stack>.yaml` there is rendered by that r
 (`python -m pks_monitoring.offline.render`, with this interpreter). Writes:
 
 - OUT/base/<stack>/, OUT/head/<stack>/: the renders;
-- OUT/diff.md: a summary table and a section per stack with its unified diff, or "no changes";
+- OUT/diff.md: warnings (data-bearing objects deleted, the BOSH side changed), a table of each
+  stack's headline ("1 added, 1 changed (spec.replicas)"), and a section per stack with its table
+  of changed objects and files and its unified diff (folded when long), or "no changes";
 - OUT/comment.md: the same, with the diffs that do not fit a PR comment left to OUT/diff.md.
+
+OUT must be new, empty or an earlier OUT (it holds RENDER_MARK). A revision holding a symbolic
+link, or a stack file whose name is not a Pulumi stack name, is refused.
 
 The temporary checkouts have no `../shared` beside them, so a relative manifests path in a stack
 file finds nothing there: set KUBE_PROMETHEUS_MANIFESTS (both revisions), or --base-manifests and
 --head-manifests when the two pin different kube-prometheus releases (an upgrade).
 Exit codes: 0 diff written (changed or not), 1 a render failed (named in diff.md and on stderr),
-2 bad input (unknown revision, not a git repository).
+2 bad input (unknown revision, not a git repository, a refused revision or OUT).
 """
 
 from __future__ import annotations
@@ -33,14 +38,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from pks_monitoring.offline.render import diff
+from pks_monitoring.offline.changes import FileChange, headline, object_rows, warnings
+from pks_monitoring.offline.render import RENDER_MARK, compare, diff, out_refusal
 from pks_monitoring.settings import MANIFESTS_ENV
 
 MARKER = "<!-- pks-monitoring:render-diff -->"
 # GitHub refuses comments over 65,536 characters; leave room for the workflow's own lines.
 COMMENT_LIMIT = 60_000
 SIDES = ("base", "head")
-_FILE_HEADER = re.compile(r"^--- a/(.+)\n\+\+\+ b/\1$", re.MULTILINE)
+# A stack's diff and its table of files stay open up to these lengths, and fold beyond them.
+OPEN_LINES = 40
+OPEN_ROWS = 20
+# Pulumi's rule for stack names; a name from a file name becomes a folder of OUT.
+STACK_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 @dataclass(frozen=True)
@@ -49,19 +59,15 @@ class StackDiff:
     text: str = ""  # the unified diff, empty when the renders are identical
     only_in: Optional[str] = None  # "base" or "head" for a stack added or removed by the change
     error: Optional[str] = None  # why a render failed
-
-    @property
-    def files(self) -> list[str]:
-        return _FILE_HEADER.findall(self.text)
+    changes: tuple[FileChange, ...] = ()  # what the diff changes, file by file
 
     def summary(self) -> str:
         if self.error:
             return "**render failed**"
         if not self.text:
             return "no changes"
-        count = len(self.files)
         status = {"head": "new stack, ", "base": "stack removed, "}.get(self.only_in or "", "")
-        return f"{status}{count} file{'s' if count != 1 else ''} changed"
+        return status + headline(list(self.changes))
 
     def section(self, with_diff: bool = True) -> str:
         lines = [f"### {self.stack}", ""]
@@ -70,13 +76,21 @@ class StackDiff:
         elif not self.text:
             lines.append("no changes")
         else:
-            lines.append(f"{self.summary()}: " + ", ".join(f"`{name}`" for name in self.files))
+            lines += [self.summary(), ""]
+            files = object_rows(list(self.changes))
+            rows = [
+                "| object or file | change | changed fields |",
+                "| --- | --- | --- |",
+                *[f"| {_cell(what)} | {status} | {_cell(fields)} |" for what, status, fields in files],
+            ]
+            lines += _collapsed(f"{len(files)} objects and files", rows, len(files) > OPEN_ROWS)
             lines.append("")
+            length = self.text.count("\n")
             if with_diff:
                 fence = "`" * max(3, _longest_backtick_run(self.text) + 1)
-                lines += [f"{fence}diff", self.text.rstrip("\n"), fence]
+                body = [f"{fence}diff", self.text.rstrip("\n"), fence]
+                lines += _collapsed(f"Unified diff ({length} lines)", body, length > OPEN_LINES)
             else:
-                length = self.text.count("\n")
                 lines.append(
                     f"The diff ({length} lines) is too long for a comment: "
                     "see diff.md in the render-diff artifact."
@@ -84,17 +98,33 @@ class StackDiff:
         return "\n".join(lines) + "\n"
 
 
+def _cell(text: str) -> str:
+    """Text in a markdown table cell, as code: a `|` would end the cell."""
+    escaped = text.replace("|", "\\|")
+    return f"`{escaped}`" if text else ""
+
+
+def _collapsed(summary: str, body: list[str], collapse: bool) -> list[str]:
+    """Markdown lines, folded under `summary` when long (a PR comment reader opens what they need)."""
+    if not collapse:
+        return body
+    return [f"<details><summary>{summary}</summary>", "", *body, "", "</details>"]
+
+
 def _longest_backtick_run(text: str) -> int:
     return max((len(run) for run in re.findall(r"`+", text)), default=0)
 
 
 def report(base: str, head: str, stacks: list[StackDiff], limit: Optional[int] = None) -> str:
-    """The markdown of diff.md, or with `limit` of comment.md: every stack keeps its summary
-    line, and diffs are left out (largest first) until the text fits."""
+    """The markdown of diff.md, or with `limit` of comment.md: what to read first (data deleted,
+    the BOSH side changed), every stack's summary line, and diffs left out (largest first) until
+    the text fits."""
+    called_out = [f"> - **{s.stack}**: {line}" for s in stacks for line in warnings(list(s.changes))]
     header = [
         MARKER,
         f"## Offline render: `{base}` → `{head}`",
         "",
+        *(["> [!WARNING]", *called_out, ""] if called_out else []),
         "| stack | change |",
         "| --- | --- |",
         *[f"| {s.stack} | {s.summary()} |" for s in stacks],
@@ -130,6 +160,12 @@ def export(repo: Path, commit: str, target: Path) -> None:
         ["git", "-C", str(repo), "archive", "--format=tar", commit], capture_output=True, check=True
     )
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        # A committed link would render what it points to (any file of the runner), not the commit.
+        links = [member.name for member in tar.getmembers() if member.issym() or member.islnk()]
+        if links:
+            raise ValueError(
+                f"{commit[:12]} has symbolic links ({', '.join(links)}): commit the files themselves"
+            )
         tar.extractall(target, filter="data")
 
 
@@ -139,8 +175,14 @@ LOCAL_STACK = "local"
 
 
 def stacks_in(checkout: Path) -> dict[str, Path]:
-    """Stack name -> its Pulumi.<stack>.yaml, for every cluster stack file of a checkout."""
+    """Stack name -> its Pulumi.<stack>.yaml, for every cluster stack file of a checkout; a name
+    that Pulumi would refuse (and that could name a folder outside OUT) is a ValueError."""
     stacks = {p.name[len("Pulumi.") : -len(".yaml")]: p for p in sorted(checkout.glob("Pulumi.*.yaml"))}
+    for name, path in stacks.items():
+        if not STACK_NAME.fullmatch(name) or ".." in name:
+            raise ValueError(
+                f"{path.name}: {name!r} is not a stack name (letters, digits, '-', '_', '.', no '..')"
+            )
     return {name: path for name, path in stacks.items() if name != LOCAL_STACK}
 
 
@@ -174,6 +216,11 @@ def render_diff(
     repo: Path, base: str, head: str, out: Path, manifests: dict[str, Optional[Path]]
 ) -> list[StackDiff]:
     commits = {"base": resolve(repo, base), "head": resolve(repo, head)}
+    refusal = out_refusal(out, flag="OUT")
+    if refusal:
+        raise ValueError(refusal)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / RENDER_MARK).write_text("A render diff: the next one replaces base/ and head/.\n")
     for side in SIDES:
         # A render left from an earlier run would stand in for a stack this revision lacks.
         shutil.rmtree(out / side, ignore_errors=True)
@@ -199,8 +246,9 @@ def render_diff(
         if failed:
             results.append(StackDiff(stack, error="; ".join(failed)))
             continue
-        text = diff(out / "base" / stack, out / "head" / stack)
-        results.append(StackDiff(stack, text, only_in=only[0] if len(only) == 1 else None))
+        old, new = out / "base" / stack, out / "head" / stack
+        only_in = only[0] if len(only) == 1 else None
+        results.append(StackDiff(stack, diff(old, new), only_in, changes=tuple(compare(old, new))))
     return results
 
 
@@ -232,7 +280,6 @@ def main(argv: Optional[list[str]] = None) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "diff.md").write_text(report(args.base, args.head, stacks))
     (args.out / "comment.md").write_text(report(args.base, args.head, stacks, COMMENT_LIMIT))
     for stack in stacks:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ import pulumi
 import pytest
 import yaml
 
-from pks_monitoring.offline.render import main
+from pks_monitoring.offline.render import RENDER_MARK, UnsafeRender, main, object_path
 from pks_monitoring.settings import MANIFESTS_ENV, PROJECT_ROOT
 from tests.helpers.settings import PINNED_MANIFESTS
 
@@ -90,7 +91,8 @@ def test_replicas_change_shows_only_in_prometheus_and_its_disruption_budget(
     stack = write_stack({"pks-monitoring:prometheus": {"replicas": 2}})
     out = tmp_path / "replicas"
     assert main(["--config", str(stack), "--out", str(out), "--diff", str(dev_render)]) == 1
-    changes = capsys.readouterr().out
+    captured = capsys.readouterr()
+    changes = captured.out
     old, new = tree(dev_render), tree(out)
     # With two replicas, upstream's budget comes back: one may be evicted, one stays.
     budget = "k8s/monitoring/PodDisruptionBudget_prometheus-k8s.yaml"
@@ -98,6 +100,16 @@ def test_replicas_change_shows_only_in_prometheus_and_its_disruption_budget(
     assert json.loads(new[budget])["spec"]["minAvailable"] == 1
     assert [name for name in old if old[name] != new[name]] == ["k8s/monitoring/Prometheus_k8s.yaml"]
     assert '-    "replicas": 1,\n+    "replicas": 2,\n' in changes
+    # What changed comes first, then the diff; what was written goes to stderr, one line.
+    summary, unified = changes.split("\n\n", 1)
+    assert summary.splitlines() == [
+        "1 added, 1 changed (spec.replicas)",
+        "  added    PodDisruptionBudget monitoring/prometheus-k8s",
+        "  changed  Prometheus monitoring/k8s: spec.replicas",
+    ]
+    assert unified.startswith(f"--- a/{budget}\n")
+    assert captured.err.count("\n") == 1 and captured.err.startswith(f"rendered {out}: ")
+    assert "2 PodDisruptionBudget" not in captured.err and "1 PodDisruptionBudget" in captured.err
 
 
 def test_namespace_change_shows_everywhere_and_only_as_the_namespace(dev_render, write_stack, tmp_path):
@@ -204,3 +216,80 @@ def test_command_line_has_no_traceback(write_stack, tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith("error: pks-monitoring:prometheus.replicas:")
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_rerender_replaces_an_earlier_render_whole(dev_render, tmp_path):
+    out = tmp_path / "earlier"
+    shutil.copytree(dev_render, out)
+    (out / "k8s/monitoring/ConfigMap_gone.yaml").write_text("{}\n")
+    assert main(["--stack", "dev", "--out", str(out)]) == 0
+    assert tree(out) == tree(dev_render)
+
+
+def refused(argv: list[str], capsys) -> str:
+    """The one error line of a refused render (exit code 2)."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: "), err
+    return err
+
+
+def test_out_that_is_not_a_render_is_refused_and_kept(tmp_path, capsys):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "notes.txt").write_text("mine")
+    err = refused(["--stack", "dev", "--out", str(work)], capsys)
+    assert f"--out {work} is not empty and holds no earlier render" in err
+    assert (work / "notes.txt").read_text() == "mine"
+    (tmp_path / "file").write_text("mine")
+    assert "is a file" in refused(["--stack", "dev", "--out", str(tmp_path / "file")], capsys)
+    (tmp_path / "link").symlink_to(tmp_path / "work")
+    assert "is a symbolic link" in refused(["--stack", "dev", "--out", str(tmp_path / "link")], capsys)
+    assert (work / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("out", [".", "..", "sub/.."])
+def test_out_holding_the_current_directory_is_refused(out, tmp_path, monkeypatch, capsys):
+    checkout = tmp_path / "checkout"
+    (checkout / "sub").mkdir(parents=True)
+    # Even marked as a render: the folder the operator works in is never replaced.
+    (checkout / RENDER_MARK).write_text("")
+    (checkout / ".git").write_text("mine")
+    monkeypatch.chdir(checkout)
+    assert "holds the current directory" in refused(["--stack", "dev", "--out", out], capsys)
+    assert (checkout / ".git").read_text() == "mine"
+
+
+@pytest.mark.parametrize("out, old", [("r", "r"), ("r/new", "r"), ("r", "r/old")])
+def test_out_overlapping_diff_is_refused(out, old, tmp_path, capsys, dev_render):
+    shutil.copytree(dev_render, tmp_path / old)
+    # Both earlier renders: replacing either would be allowed, were it not for the other.
+    (tmp_path / out).mkdir(parents=True, exist_ok=True)
+    (tmp_path / out / RENDER_MARK).touch()
+    before = tree(tmp_path)
+    err = refused(["--stack", "dev", "--out", str(tmp_path / out), "--diff", str(tmp_path / old)], capsys)
+    assert f"--out {tmp_path / out} and --diff {tmp_path / old} overlap:" in err
+    assert tree(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {"name": "../../escape"},
+        {"name": "a/b"},
+        {"name": "x", "namespace": ".."},
+        {"name": "x", "namespace": "a/../.."},
+        {"name": ""},
+    ],
+)
+def test_object_names_cannot_leave_their_folder(metadata):
+    with pytest.raises(UnsafeRender, match="cannot be a file name in the render"):
+        object_path({"kind": "ConfigMap", "metadata": metadata})
+
+
+def test_object_path_of_a_plain_name():
+    obj = {"kind": "ConfigMap", "metadata": {"name": "a..b", "namespace": "monitoring"}}
+    assert object_path(obj) == Path("k8s/monitoring/ConfigMap_a..b.yaml")
+    assert object_path({"kind": "Namespace", "metadata": {"name": "monitoring"}}) == Path(
+        "k8s/_cluster/Namespace_monitoring.yaml"
+    )
