@@ -12,10 +12,12 @@ from pks_monitoring.components.demo_app import DemoApp, DemoAppArgs
 from pks_monitoring.components.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from pks_monitoring.components.node_exporter_addon import NodeExporterAddon, NodeExporterAddonArgs
 from pks_monitoring.dashboards import DASHBOARDS_DIR, load_dashboards, shipped_dashboards
+from pks_monitoring.parts.images import pulled_images
 from pks_monitoring.parts.part import StackInputs
 from pks_monitoring.provider import kubernetes_provider
 from pks_monitoring.releases import check_fits
 from pks_monitoring.settings import Settings
+from pks_monitoring.settings.apps import DEMO_APP_IMAGE
 from pks_monitoring.upstream import PROMETHEUS, KubePrometheus
 
 # Everything that can refuse the settings runs before the first resource is registered.
@@ -61,6 +63,11 @@ if addon_args is not None:
     )
     pulumi.export("rolloutCommand", addon.rollout_command)
 
+# What an air-gapped site mirrors: every image the stack's pods run, the demo app's included.
+images = pulled_images(stack_args.parts, upstream.objects)
+if demo_args:
+    images[demo_args.image] = DEMO_APP_IMAGE
+pulumi.export("images", dict(sorted(images.items())))
 pulumi.export("kubePrometheusRelease", release.tag)
 pulumi.export("namespace", stack.namespace)
 pulumi.export("prometheusUrl", stack.prometheus_url)

@@ -7,12 +7,33 @@ from __future__ import annotations
 import copy
 from typing import Any, Optional
 
-from pks_monitoring.manifests import Manifest, drop, is_object
+from pks_monitoring.manifests import Manifest, drop, is_list, is_object
 from pks_monitoring.settings.workloads import (
     StatefulVolumeSettings,
     VolumeSettings,
     WorkloadPlacement,
 )
+
+# Kinds whose pods come from spec.template.
+WORKLOADS = {"Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Job"}
+# prometheus-operator builds the pods of these from their spec: it copies spec.securityContext,
+# imagePullSecrets and image, and merges spec.containers / initContainers into its own.
+OPERATED = {"Prometheus", "Alertmanager"}
+
+
+def pod_spec(obj: Manifest) -> Optional[dict[str, Any]]:
+    """The pod spec an object makes: its template's, or (Prometheus, Alertmanager) its spec,
+    from which prometheus-operator builds the pod."""
+    if is_list(obj):
+        return None
+    kind = obj.get("kind")
+    if kind in WORKLOADS:
+        pod = ((obj.get("spec") or {}).get("template") or {}).get("spec")
+    elif kind in OPERATED:
+        pod = obj.get("spec")
+    else:
+        return None
+    return pod if isinstance(pod, dict) else None
 
 
 def set_replicas(obj: Manifest, *, kind: str, name: str, replicas: int) -> None:

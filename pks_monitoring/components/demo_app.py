@@ -4,14 +4,16 @@ Prometheus target appear. Opt-in (`demoApp.enabled`); its entry among the monito
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from pks_monitoring.manifests import Manifest
+from pks_monitoring.parts.images import PULL_SECRET, mirrored, pull_secret
 from pks_monitoring.settings import Settings
-from pks_monitoring.settings.apps import AppSettings
+from pks_monitoring.settings.apps import DEMO_APP_IMAGE, AppSettings
 
 PORT_NAME = "http"  # the ServiceMonitor selects the Service port by this name
 CONTAINER_PORT = 8080  # Spring Boot's default server.port
@@ -21,12 +23,18 @@ CONTAINER_PORT = 8080  # Spring Boot's default server.port
 class DemoAppArgs:
     namespace: str = "hello"
     name: str = "hello-pks"
-    image: str = "making/hello-pks:0.0.2"
+    image: str = DEMO_APP_IMAGE
+    # The registry login its pod pulls with (`images.pullSecret`), as a Secret of its namespace.
+    pull_secret: Optional[Manifest] = field(default=None, hash=False, compare=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Optional[DemoAppArgs]:
-        """None unless `demoApp.enabled`."""
-        return cls() if settings.demo_app.enabled else None
+        """None unless `demoApp.enabled`; its image from the stack's mirror like the others."""
+        if not settings.demo_app.enabled:
+            return None
+        images, namespace = settings.images, cls.namespace
+        login = pull_secret(namespace, images) if images.pull_secret else None
+        return cls(image=mirrored(DEMO_APP_IMAGE, images), pull_secret=login)
 
     @property
     def labels(self) -> dict[str, str]:
@@ -70,10 +78,20 @@ class DemoApp(pulumi.ComponentResource):
                 "periodSeconds": 5,
             },
         }
+        pod: Any = {"containers": [container]}
+        if args.pull_secret is not None:
+            k8s.core.v1.Secret(
+                f"{name}-registry",
+                metadata=args.pull_secret["metadata"],
+                type=args.pull_secret["type"],
+                string_data=args.pull_secret["stringData"],
+                opts=in_namespace,
+            )
+            pod["imagePullSecrets"] = [{"name": PULL_SECRET}]
         deployment: Any = {
             "replicas": 1,
             "selector": {"matchLabels": args.labels},
-            "template": {"metadata": {"labels": args.labels}, "spec": {"containers": [container]}},
+            "template": {"metadata": {"labels": args.labels}, "spec": pod},
         }
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment", metadata=metadata, spec=deployment, opts=in_namespace

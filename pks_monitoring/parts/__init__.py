@@ -11,6 +11,7 @@ from pks_monitoring.parts import (
     alertmanager,
     apps,
     grafana,
+    images,
     node_exporter,
     pod_security,
     prometheus,
@@ -32,8 +33,9 @@ PARTS: tuple[Part, ...] = (
 
 def stack_parts(inputs: StackInputs) -> tuple[Part, ...]:
     """Every part of this stack: the parts, the platform's patch set, then pod security (which
-    cuts what the others set, so it comes last)."""
-    return (*PARTS, platforms.PLATFORMS[inputs.settings.platform], pod_security.PART)
+    cuts what the others set, so it comes last) and images (which sees every container the
+    others left)."""
+    return (*PARTS, platforms.PLATFORMS[inputs.settings.platform], pod_security.PART, images.PART)
 
 
 def plan(inputs: StackInputs) -> tuple[PartPlan, ...]:

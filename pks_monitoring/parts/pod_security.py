@@ -13,11 +13,12 @@ security contexts, and the Pod Security Admission level the namespace enforces.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
-from pks_monitoring.manifests import Manifest, Transformation, is_list
+from pks_monitoring.manifests import Manifest, Transformation
 from pks_monitoring.parts.part import Part, StackInputs
 from pks_monitoring.settings import Settings
+from pks_monitoring.workloads import pod_spec
 
 # What the SecurityContextDeny admission plugin rejects, after its Validate() in
 # kubernetes/kubernetes plugin/pkg/admission/securitycontext/scdeny/admission.go: a Pod whose
@@ -26,12 +27,6 @@ from pks_monitoring.settings import Settings
 # runAsNonRoot, seccompProfile, capabilities... pass.
 _DENIED_IN_POD = ("supplementalGroups", "seLinuxOptions", "runAsUser", "fsGroup")
 _DENIED_IN_CONTAINER = ("seLinuxOptions", "runAsUser")
-# Kinds whose pods come from spec.template.
-_WORKLOADS = {"Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Job"}
-# prometheus-operator copies these resources' spec.securityContext into the StatefulSet's pod
-# spec as it is, and merges spec.containers / initContainers into the containers it generates.
-_OPERATED = {"Prometheus", "Alertmanager"}
-
 # Pod Security Admission's namespace labels (kubernetes.io/docs/concepts/security/
 # pod-security-admission): per mode a level and the Kubernetes minor whose checks apply.
 _ADMISSION_PREFIX = "pod-security.kubernetes.io/"
@@ -39,26 +34,11 @@ _ADMISSION_MODES = ("enforce", "audit", "warn")
 AdmissionLevel = Literal["baseline", "restricted"]
 
 
-def _pod_spec(obj: Manifest) -> Optional[dict[str, Any]]:
-    """The pod spec an object makes: its template's, or (Prometheus, Alertmanager) its spec,
-    from which prometheus-operator builds the pod."""
-    if is_list(obj):
-        return None
-    kind = obj.get("kind")
-    if kind in _WORKLOADS:
-        pod = ((obj.get("spec") or {}).get("template") or {}).get("spec")
-    elif kind in _OPERATED:
-        pod = obj.get("spec")
-    else:
-        return None
-    return pod if isinstance(pod, dict) else None
-
-
 def default_seccomp(obj: Manifest) -> None:
     """The RuntimeDefault seccomp profile for every pod whose spec.securityContext names none
     (containers that set their own keep it). `restricted` requires a RuntimeDefault or Localhost
     profile on the pod or on every container; SecurityContextDeny lets it pass."""
-    pod = _pod_spec(obj)
+    pod = pod_spec(obj)
     if pod is None:
         return
     if not isinstance(pod.get("securityContext"), dict):
@@ -101,7 +81,7 @@ def deny_security_context(obj: Manifest) -> None:
     Plus runAsNonRoot where the user it was checked against goes (see _deny_in_pod). Every other
     field, such as runAsGroup, seccompProfile, capabilities and readOnlyRootFilesystem, stays.
     """
-    pod = _pod_spec(obj)
+    pod = pod_spec(obj)
     if pod is not None:
         _deny_in_pod(pod)
 

@@ -17,6 +17,7 @@ from pks_monitoring.settings import loader
 from pks_monitoring.settings.alertmanager import AlertmanagerSettings
 from pks_monitoring.settings.apps import AppAlertSettings, AppSettings, DemoAppSettings
 from pks_monitoring.settings.grafana import GrafanaSettings
+from pks_monitoring.settings.images import ImagesSettings
 from pks_monitoring.settings.kube_prometheus import MANIFESTS_ENV, KubePrometheusSettings
 from pks_monitoring.settings.network import Network, check_grafana_on_nsx_t
 from pks_monitoring.settings.node_exporter import NodeExporterSettings
@@ -71,6 +72,8 @@ class Settings(Model):
     demo_app: DemoAppSettings = DemoAppSettings()
     # After prometheus, alertmanager and grafana: its check reads their storage.
     pod_security: PodSecuritySettings = PodSecuritySettings()
+    # Where every image comes from (a registry mirror for air-gapped sites) and the pull secret.
+    images: ImagesSettings = ImagesSettings()
     kubernetes: KubernetesTarget = KubernetesTarget()
 
     @field_validator("kubernetes_version")

@@ -145,6 +145,10 @@ class AppAlertSettings(Model):
         return prometheus_duration(value)  # the same syntax as an app's interval
 
 
+# The demo app's image (its `images` entry; the registry mirror rewrites it like the others).
+DEMO_APP_IMAGE = "making/hello-pks:0.0.2"
+
+
 class DemoAppSettings(Model):
     """making/hello-pks in namespace `hello`, monitored (pks_monitoring/components/demo_app.py)."""
 

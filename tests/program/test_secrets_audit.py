@@ -147,6 +147,15 @@ AUDIT_STACK: dict[str, Any] = {
         "defaultReceiver": "hook",
         "routes": [{"receiver": "pager", "severity": "critical"}],
     },
+    # A quote and a backslash: the login reaches the cluster JSON-escaped inside a docker config.
+    f"{PROJECT}:images": {
+        "registry": "harbor.example.org/mirror",
+        "pullSecret": {
+            "username": "robot",
+            "password": 'q"\\' + marker(("images", "pullSecret", "password")),
+        },
+    },
+    f"{PROJECT}:demoApp": {"enabled": True},  # its namespace gets the login too
 }
 SECRET_KEYS = sorted({config_key(path)[0] for path in SECRET_SETTINGS})
 MARKERS = [marker(path) for path in SECRET_SETTINGS]
@@ -250,7 +259,7 @@ def test_no_marker_in_stack_or_component_outputs(audit):
     run, out, outputs = audit
     assert json.loads((out / "outputs.json").read_text())["rolloutCommand"]  # the addon ran
     components = {urn.rpartition("::")[2] for urn, _ in outputs}
-    assert {"demo", "demo-node-exporter"} <= components, components  # their outputs were seen
+    assert {"demo", "node-exporter"} <= components, components  # their outputs were seen
     for urn, value in [("stack", run.outputs), *outputs]:
         assert "MARKER" not in in_clear(value), f"outputs of {urn} show a marker in clear"
 
@@ -266,7 +275,7 @@ def test_no_marker_in_any_input_outside_a_secret(audit):
 def test_command_strings_are_plain_constants_without_secrets(audit):
     run, _, _ = audit
     commands = [r for r in run.recorder.resources if r.type == "command:local:Command"]
-    assert {r.name for r in commands} == {"demo-node-exporter-runtime-config", "demo-node-exporter-rollout"}
+    assert {r.name for r in commands} == {"node-exporter-runtime-config", "node-exporter-rollout"}
     seen = 0
     for command in commands:
         for field in ("create", "update", "delete", "stdin", "interpreter", "triggers"):
@@ -319,7 +328,7 @@ def test_grafana_admin_secret_holds_the_password_as_a_secret(audit):
 
 def test_bosh_credentials_reach_the_command_as_a_secret_environment(audit):
     run, _, _ = audit
-    command = registration(run, "command:local:Command", "demo-node-exporter-runtime-config")
+    command = registration(run, "command:local:Command", "node-exporter-runtime-config")
     environment = command.inputs["environment"]
     assert rpc.is_rpc_secret(environment)
     values = rpc.unwrap_rpc_secret(environment)
