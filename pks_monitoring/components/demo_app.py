@@ -11,7 +11,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from pks_monitoring.settings import Settings
-from pks_monitoring.settings.apps import AppSettings
+from pks_monitoring.settings.apps import DEMO_NAMESPACE, AppSettings
 
 PORT_NAME = "http"  # the ServiceMonitor selects the Service port by this name
 CONTAINER_PORT = 8080  # Spring Boot's default server.port
@@ -19,7 +19,7 @@ CONTAINER_PORT = 8080  # Spring Boot's default server.port
 
 @dataclass(frozen=True)
 class DemoAppArgs:
-    namespace: str = "hello"
+    namespace: str = DEMO_NAMESPACE
     name: str = "hello-pks"
     image: str = "making/hello-pks:0.0.2"
 

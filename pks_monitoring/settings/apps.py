@@ -145,6 +145,10 @@ class AppAlertSettings(Model):
         return prometheus_duration(value)  # the same syntax as an app's interval
 
 
+# The demo app's namespace, which the demo app creates (and deletes with the stack).
+DEMO_NAMESPACE = "hello"
+
+
 class DemoAppSettings(Model):
     """making/hello-pks in namespace `hello`, monitored (pks_monitoring/components/demo_app.py)."""
 

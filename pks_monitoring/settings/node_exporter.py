@@ -303,6 +303,12 @@ class NodeExporterSettings(Model):
                     f"[{index}].name {target.name!r} is also the instance of a master "
                     "(masters.count); masters are scraped already, so remove the entry or rename it"
                 )
+            first = next(i for i, t in enumerate(value) if t.name == target.name)
+            if first < index:
+                raise ValueError(
+                    f"[{index}].name {target.name!r} is also the name of [{first}]: both VMs would "
+                    "be one instance; give each VM its own name"
+                )
         return value
 
     @field_validator("file_sd_files")

@@ -8,6 +8,7 @@ import pytest
 from pulumi.runtime import rpc
 
 from pks_monitoring.offline.mock_engine import run_program, stack_config
+from pks_monitoring.offline.render import main
 
 # Whole-program runs, renders or real tools: left out of `pytest -m "not slow"`.
 pytestmark = pytest.mark.slow
@@ -47,3 +48,16 @@ def test_addon_owner_stack_wires_the_addon_and_keeps_bosh_secrets(dev_stack_file
             assert all(marker not in str(command.inputs.get(k, "")) for k in ("create", "update", "delete"))
             assert rpc.is_rpc_secret(command.inputs["environment"])
         assert all(marker not in json.dumps(r.inputs, default=str) for r in run.recorder.kubernetes_objects())
+
+
+def test_an_app_that_is_an_upstream_object_stops_the_render_before_anything(write_stack, tmp_path, capsys):
+    # The dev stack's namespace is the project default, `monitoring`, where upstream's Grafana
+    # ServiceMonitor lives.
+    grafana = {"name": "grafana", "namespace": "monitoring", "selector": {"app": "x"}, "port": "http"}
+    stack = write_stack({"pks-monitoring:apps": [grafana]})
+    out = tmp_path / "out"
+    assert main(["--config", str(stack), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: pks-monitoring:apps[0].name: "), err
+    assert "ServiceMonitor grafana in namespace monitoring" in err
+    assert not out.exists()

@@ -134,3 +134,17 @@ def test_bad_node_exporter_addon_input_is_one_line_naming_the_key(values, key, w
     raw[ADDON]["addon"] = {k: v for k, v in raw[ADDON]["addon"].items() if v is not None}
     message = assert_one_line_error(raw, key, words)
     assert "S3CRET" not in message and "MARKER" not in message, message
+
+
+def test_two_static_targets_with_one_name_are_refused():
+    # One `instance` for two VMs: their series would be one, each scrape overwriting the other.
+    vms = [
+        {"name": "pks-api", "address": "10.0.0.5"},
+        {"name": "harbor", "address": "10.0.0.7"},
+        {"name": "pks-api", "address": "10.0.0.6"},
+    ]
+    assert_one_line_error(
+        {**BASE, "pks-monitoring:nodeExporter": {"staticTargets": vms}},
+        "pks-monitoring:nodeExporter.staticTargets",
+        "[2].name 'pks-api' is also the name of [0]",
+    )
