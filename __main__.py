@@ -6,6 +6,7 @@ from pks_monitoring.components.app_monitor import (
     AppMonitor,
     AppMonitorArgs,
     apps_to_monitor,
+    check_apps_against_upstream,
     service_discovery_role,
 )
 from pks_monitoring.components.demo_app import DemoApp, DemoAppArgs
@@ -24,6 +25,7 @@ from pks_monitoring.upstream import PROMETHEUS, KubePrometheus
 settings = Settings.from_pulumi_config()
 apps = apps_to_monitor(settings)
 upstream = KubePrometheus.open(settings.kube_prometheus.manifests_dir())
+check_apps_against_upstream(settings, upstream)
 release = check_fits(settings, upstream)
 dashboards = load_dashboards(DASHBOARDS_DIR, shipped=shipped_dashboards(upstream.objects))
 discovery_role = service_discovery_role(upstream.find("Prometheus", PROMETHEUS))

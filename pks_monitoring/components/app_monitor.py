@@ -30,6 +30,7 @@ from pks_monitoring.components.demo_app import DemoAppArgs
 from pks_monitoring.manifests import Manifest
 from pks_monitoring.settings import PROJECT, Settings, SettingsError
 from pks_monitoring.settings.apps import AppSettings
+from pks_monitoring.upstream import KubePrometheus
 
 # What Prometheus' Kubernetes service discovery lists and watches in a namespace to find a
 # ServiceMonitor's targets: the objects of its discovery role (API group, resource)...
@@ -103,6 +104,44 @@ def apps_to_monitor(settings: Settings) -> tuple[AppSettings, ...]:
     return (*settings.apps, demo.monitored_app())
 
 
+def discovery_role_name(app: str) -> str:
+    """The name of the Role and RoleBinding that let Prometheus discover `app`."""
+    return f"{app}-prometheus-discovery"
+
+
+def discovery_namespaces(app: AppSettings) -> tuple[str, ...]:
+    """Where Prometheus discovers the app's Service: its namespaceSelector, else its namespace."""
+    selector = app.namespace_selector
+    return tuple(selector.match_names) if selector else (app.namespace,)
+
+
+def app_objects(app: AppSettings) -> list[tuple[str, str, str]]:
+    """(kind, namespace, name) of every object AppMonitor creates for `app`."""
+    role = discovery_role_name(app.name)
+    roles = [(kind, ns, role) for ns in discovery_namespaces(app) for kind in ("Role", "RoleBinding")]
+    return [("ServiceMonitor", app.namespace, app.name), *roles]
+
+
+def check_apps_against_upstream(settings: Settings, upstream: KubePrometheus) -> None:
+    """SettingsError when an app's ServiceMonitor, Role or RoleBinding is an object upstream
+    deploys (an app named `grafana` in the stack's namespace): one of the two would overwrite
+    the other. Call it before any resource is registered."""
+
+    def where(obj: Manifest) -> str:
+        namespace = str(obj.get("metadata", {}).get("namespace", ""))
+        return settings.kube_prometheus.namespace if namespace == upstream.namespace else namespace
+
+    taken = {(o.get("kind"), where(o), o.get("metadata", {}).get("name")) for o in upstream.objects}
+    for index, app in enumerate(settings.apps):
+        clash = next((o for o in app_objects(app) if o in taken), None)
+        if clash is not None:
+            kind, namespace, name = clash
+            raise SettingsError(
+                f"{PROJECT}:apps[{index}].name: {app.name!r} makes {kind} {name} in namespace "
+                f"{namespace}, which kube-prometheus deploys already; give the app another name"
+            )
+
+
 @dataclass(frozen=True)
 class AppMonitorArgs:
     app: str  # names the ServiceMonitor
@@ -125,7 +164,6 @@ class AppMonitorArgs:
         prometheus_service_account: pulumi.Input[Mapping[str, str]],
         discovery_role: pulumi.Input[str],
     ) -> AppMonitorArgs:
-        selector = app.namespace_selector
         return cls(
             app=app.name,
             namespace=app.namespace,
@@ -134,7 +172,7 @@ class AppMonitorArgs:
             path=app.path,
             interval=app.interval,
             scheme=app.scheme,
-            namespaces=tuple(selector.match_names) if selector else (app.namespace,),
+            namespaces=discovery_namespaces(app),
             prometheus_service_account=prometheus_service_account,
             discovery_role=discovery_role,
             tls_config=app.tls_config.model_dump(by_alias=True, exclude_none=True)
@@ -199,7 +237,7 @@ class AppMonitor(pulumi.ComponentResource):
         subject: Any = pulumi.Output.from_input(args.prometheus_service_account).apply(
             service_account_subject
         )
-        role_name = f"{args.app}-prometheus-discovery"
+        role_name = discovery_role_name(args.app)
         role_ref: Any = {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role_name}
         self.roles, self.role_bindings = [], []
         for namespace in args.namespaces:

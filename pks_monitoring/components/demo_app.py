@@ -13,7 +13,7 @@ import pulumi_kubernetes as k8s
 from pks_monitoring.manifests import Manifest
 from pks_monitoring.parts.images import PULL_SECRET, mirrored, pull_secret
 from pks_monitoring.settings import Settings
-from pks_monitoring.settings.apps import DEMO_APP_IMAGE, AppSettings
+from pks_monitoring.settings.apps import DEMO_APP_IMAGE, DEMO_NAMESPACE, AppSettings
 
 PORT_NAME = "http"  # the ServiceMonitor selects the Service port by this name
 CONTAINER_PORT = 8080  # Spring Boot's default server.port
@@ -21,7 +21,7 @@ CONTAINER_PORT = 8080  # Spring Boot's default server.port
 
 @dataclass(frozen=True)
 class DemoAppArgs:
-    namespace: str = "hello"
+    namespace: str = DEMO_NAMESPACE
     name: str = "hello-pks"
     image: str = DEMO_APP_IMAGE
     # The registry login its pod pulls with (`images.pullSecret`), as a Secret of its namespace.

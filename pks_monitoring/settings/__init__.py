@@ -15,7 +15,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from pks_monitoring.settings import loader
 from pks_monitoring.settings.alertmanager import AlertmanagerSettings
-from pks_monitoring.settings.apps import AppAlertSettings, AppSettings, DemoAppSettings
+from pks_monitoring.settings.apps import DEMO_NAMESPACE, AppAlertSettings, AppSettings, DemoAppSettings
 from pks_monitoring.settings.grafana import GrafanaSettings
 from pks_monitoring.settings.images import ImagesSettings
 from pks_monitoring.settings.kube_prometheus import MANIFESTS_ENV, KubePrometheusSettings
@@ -114,6 +114,18 @@ class Settings(Model):
                 "Pending; set storage.storageClass to a class the cluster has (`kubectl get storageclass`), "
                 "or storage.vsphereCsi to have the stack create one for vSphere CSI, or "
                 f"{' / '.join(f'{p}.storage.enabled' for p in classless)} to false (data then lives in emptyDir)"
+            )
+        return value
+
+    @field_validator("demo_app")
+    @classmethod
+    def _demo_namespace_apart(cls, value: DemoAppSettings, info: ValidationInfo) -> DemoAppSettings:
+        # Both the stack and the demo app create their namespace: one Namespace, two owners.
+        stack = info.data.get("kube_prometheus")
+        if value.enabled and stack is not None and stack.namespace == DEMO_NAMESPACE:
+            raise ValueError(
+                f"the demo app creates namespace {DEMO_NAMESPACE}, which is the stack's "
+                "(kubePrometheus.namespace); give the stack another namespace or turn the demo app off"
             )
         return value
 

@@ -7,6 +7,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from pks_monitoring.settings.prometheus_syntax import alertmanager_group_by, alertmanager_matchers
 from pks_monitoring.settings.types import Dns1123Label, Model, prometheus_duration, undecrypted
 from pks_monitoring.settings.workloads import ReplicatedWorkload
 
@@ -22,8 +23,6 @@ ALERT_RECEIVER_FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "pagerduty": (frozenset(), frozenset({"routing_key", "service_key"})),  # exactly one of them
 }
 ALERT_RECEIVER_SECRETS = ("api_url", "url", "auth_password", "routing_key", "service_key")
-# Matcher operators, longest first so that `=~` is not read as `=`.
-ALERT_MATCHER_OPERATORS = ("=~", "!~", "!=", "=")
 # The routing keys: without receivers none of them may be set.
 _ROUTING = {
     "receivers", "default_receiver", "routes",
@@ -125,15 +124,10 @@ class AlertRoute(Model):
     @field_validator("matchers")
     @classmethod
     def _matcher_syntax(cls, value: list[str]) -> list[str]:
-        # The shape only (`<label> <op> <value>`); amtool and Alertmanager parse the value.
+        # Parsed as Alertmanager parses them, regexes compiled as Go compiles them: a matcher
+        # it refuses would fail the whole config at reload, and Alertmanager keep the old one.
         for matcher in value:
-            at = min((matcher.find(op) for op in ALERT_MATCHER_OPERATORS if op in matcher), default=-1)
-            label = matcher[:at].strip() if at > 0 else ""
-            if not (label.isascii() and label.isidentifier()):
-                raise ValueError(
-                    f"{matcher!r} is not a matcher; write <label> <op> <value> with op one of "
-                    f"{' '.join(ALERT_MATCHER_OPERATORS)}, e.g. 'alertname =~ \"Kube.*\"'"
-                )
+            alertmanager_matchers(matcher)
         return value
 
     @model_validator(mode="after")
@@ -170,10 +164,7 @@ class AlertmanagerSettings(ReplicatedWorkload):
     @field_validator("group_by")
     @classmethod
     def _label_names(cls, value: Optional[list[str]]) -> Optional[list[str]]:
-        for label in value or []:
-            if label != "..." and not (label.isascii() and label.isidentifier()):
-                raise ValueError(f"{label!r} is not a label name (or '...', every label)")
-        return value
+        return None if value is None else alertmanager_group_by(value)
 
     @field_validator("group_wait", "group_interval", "repeat_interval")
     @classmethod

@@ -147,6 +147,8 @@ class AppAlertSettings(Model):
 
 # The demo app's image (its `images` entry; the registry mirror rewrites it like the others).
 DEMO_APP_IMAGE = "making/hello-pks:0.0.2"
+# The demo app's namespace, which the demo app creates (and deletes with the stack).
+DEMO_NAMESPACE = "hello"
 
 
 class DemoAppSettings(Model):

@@ -8,11 +8,16 @@ import os
 from pathlib import Path
 from typing import Annotated, Optional
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from pks_monitoring.settings.types import PROJECT_ROOT, Dns1123Label, Model
 
 MANIFESTS_ENV = "KUBE_PROMETHEUS_MANIFESTS"
+# Namespaces the cluster's own software lives in: Kubernetes' (and its reserved `kube-` prefix),
+# TKGI's (pks-system: its sinks and observability), NSX-T's NCP, Tanzu Mission Control's agents.
+# Upstream's per-namespace Roles and its NetworkPolicies would land among theirs, and the
+# Namespace resource would claim (and on destroy retain or delete) one the cluster owns.
+SYSTEM_NAMESPACES = frozenset({"default", "pks-system", "nsx-system", "vmware-system-tmc"})
 
 
 class KubePrometheusSettings(Model):
@@ -33,6 +38,16 @@ class KubePrometheusSettings(Model):
     # A new namespace on an existing stack leaves all stored data behind: refused unless set
     # (pks_monitoring.namespace_guard).
     move_namespace: bool = False
+
+    @field_validator("namespace")
+    @classmethod
+    def _not_a_system_namespace(cls, value: str) -> str:
+        if value in SYSTEM_NAMESPACES or value.startswith("kube-"):
+            raise ValueError(
+                f"{value!r} is a namespace of the cluster's own (Kubernetes, TKGI, NSX-T or TMC); "
+                "give the stack a namespace of its own, e.g. monitoring"
+            )
+        return value
 
     def manifests_dir(self) -> Path:
         path = Path(os.environ.get(MANIFESTS_ENV) or self.manifests).expanduser()

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, SecretStr, ValidationInfo, field_validator, model_validator
 
+from pks_monitoring.settings.prometheus_syntax import file_sd_path
 from pks_monitoring.settings.types import (
     PROJECT,
     PROJECT_ROOT,
@@ -380,6 +381,23 @@ class NodeExporterSettings(Model):
                     f"[{index}].name {target.name!r} is also the instance of a master "
                     "(masters.count); masters are scraped already, so remove the entry or rename it"
                 )
+            first = next(i for i, t in enumerate(value) if t.name == target.name)
+            if first < index:
+                raise ValueError(
+                    f"[{index}].name {target.name!r} is also the name of [{first}]: both VMs would "
+                    "be one instance; give each VM its own name"
+                )
+        return value
+
+    @field_validator("file_sd_files")
+    @classmethod
+    def _file_sd_paths(cls, value: list[str]) -> list[str]:
+        # Prometheus refuses the whole config for one such path: the operator keeps the old one.
+        for index, path in enumerate(value):
+            try:
+                file_sd_path(path)
+            except ValueError as error:
+                raise ValueError(f"[{index}]: {error}") from None
         return value
 
     def vm_targets(self) -> list[VmTarget]:

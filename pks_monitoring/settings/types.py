@@ -52,30 +52,45 @@ _LABEL_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
 LabelKey = Annotated[str, Field(pattern=rf"^([a-z0-9]([-a-z0-9.]{{0,251}}[a-z0-9])?/)?{_LABEL_NAME}$")]
 LabelValue = Annotated[str, Field(pattern=rf"^({_LABEL_NAME})?$")]
 
-# The units of a Prometheus duration, largest first: each at most once, in this order.
-PROMETHEUS_DURATION_UNITS = ("y", "w", "d", "h", "m", "s", "ms")
+# The units of a Prometheus duration, largest first (each at most once, in this order), in
+# milliseconds; a duration is a Go time.Duration, int64 nanoseconds: at most about 292 years.
+PROMETHEUS_DURATION_UNITS = {
+    "y": 365 * 86_400_000, "w": 7 * 86_400_000, "d": 86_400_000, "h": 3_600_000, "m": 60_000,
+    "s": 1000, "ms": 1,
+}  # fmt: skip
+PROMETHEUS_DURATION_MAX_NS = 2**63 - 1
 
 
 def prometheus_duration(value: str) -> str:
     """`value` if it is a Prometheus duration (30s, 1m, 1h30m), else a ValueError saying so."""
-    # Prometheus' own syntax (model.ParseDuration): <number><unit> parts, largest unit first.
+    # Prometheus' own parse (model.ParseDuration): <digits><unit> parts, largest unit first,
+    # the sum within time.Duration. Zero (which it takes) is refused: no setting here means it.
     problem = ValueError(
         f"{value!r} is not a Prometheus duration; write a positive number with a unit, "
         "largest unit first: 30s, 1m, 1h30m (units: y w d h m s ms)"
     )
-    units = PROMETHEUS_DURATION_UNITS
+    units = list(PROMETHEUS_DURATION_UNITS)
     rest, last, total = value, -1, 0
     while rest:
-        digits = len(rest) - len(rest.lstrip("0123456789"))
-        number, rest = rest[:digits], rest[digits:]
-        unit = "ms" if rest.startswith("ms") else rest[:1]
-        rest = rest[len(unit) :]
+        # As Go reads it: the digits, then everything up to the next digit is the unit.
+        part = re.match(r"([0-9]*)([^0-9]*)", rest)
+        assert part is not None  # both groups may be empty
+        number, unit = part.groups()
+        rest = rest[part.end() :]
         position = units.index(unit) if number and unit in units else -1
         if position <= last:
             raise problem
-        last, total = position, total + int(number)
+        # More than 19 digits overflows anyway (and int() refuses thousands of them).
+        significant = number.lstrip("0") or "0"
+        count = int(significant) if len(significant) <= 19 else PROMETHEUS_DURATION_MAX_NS
+        last, total = position, total + count * PROMETHEUS_DURATION_UNITS[unit]
     if not total:
         raise problem
+    if total * 1_000_000 > PROMETHEUS_DURATION_MAX_NS:
+        raise ValueError(
+            f"{value!r} is longer than a Prometheus duration holds (about 292 years, 292y); "
+            "write a shorter one"
+        )
     return value
 
 

@@ -5,6 +5,7 @@ what the deployed Prometheus' service discovery reads."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import shutil
 
 import pulumi
@@ -15,16 +16,19 @@ import yaml
 from pks_monitoring.components.app_monitor import (
     AppMonitor,
     AppMonitorArgs,
+    app_objects,
+    check_apps_against_upstream,
     discovery_rules,
     service_account_subject,
     service_discovery_role,
 )
 from pks_monitoring.components.demo_app import CONTAINER_PORT, DemoApp, DemoAppArgs
-from pks_monitoring.settings import SettingsError
+from pks_monitoring.settings import Settings, SettingsError
 from pks_monitoring.settings.apps import AppSettings
 from pks_monitoring.upstream import KubePrometheus
 from tests.helpers.app_monitor import ENDPOINT_SLICE_GRANTS, ENDPOINTS_GRANTS, grants, objects
 from tests.helpers.schemas import crd_schemas, validate_core, validate_custom
+from tests.helpers.settings import BASE, RELEASE_MANIFESTS, one_line_error
 
 PROMETHEUS_SA = {"namespace": "monitoring", "name": "prometheus-k8s"}
 # Every option set: https with a CA from a Secret, a label key with a prefix, a compound interval.
@@ -400,3 +404,73 @@ def test_200_apps_build(monitor, provider_opts):
         assert sum(kind == "ServiceMonitor" for kind, _, _ in found) == 200
 
     return registered(*apps).apply(check)
+
+
+# --- clashes with upstream's objects -------------------------------------------------------------
+
+HELLO_APP = {"name": "hello-pks", "namespace": "hello", "selector": {"app": "x"}, "port": "http"}
+WIDE = AppSettings.model_validate(
+    {**HELLO_APP, "name": "wide", "namespaceSelector": {"matchNames": ["hello", "shop"]}}
+)
+
+
+@pulumi.runtime.test
+def test_app_objects_are_what_the_app_monitor_creates(monitor, provider_opts):
+    # The clash check reads app_objects: it must name every object AppMonitor registers.
+    app = build(provider_opts, WIDE)
+
+    def check(_):
+        assert set(objects(monitor.mocks)) == set(app_objects(WIDE))
+        assert len(app_objects(WIDE)) == 5  # the ServiceMonitor, a Role and a binding per namespace
+
+    return registered(app).apply(check)
+
+
+def upstream_service_monitors(manifests_dir) -> set[str]:
+    """The names of upstream's ServiceMonitors, read from the manifests here."""
+    return {
+        o["metadata"]["name"]
+        for path in manifests_dir.glob("*.yaml")
+        for o in yaml.safe_load_all(path.read_text())
+        if o and o.get("kind") == "ServiceMonitor"
+    }
+
+
+def with_apps(namespace: str, *apps: dict) -> Settings:
+    return Settings.from_raw(
+        {
+            **BASE,
+            "pks-monitoring:kubePrometheus": {"manifests": RELEASE_MANIFESTS, "namespace": namespace},
+            "pks-monitoring:apps": list(apps),
+        }
+    )
+
+
+@pytest.mark.parametrize("name", ["prometheus-k8s", "grafana", "alertmanager-main", "node-exporter"])
+@pytest.mark.parametrize("namespace", ["monitoring", "observability"])
+def test_an_app_named_like_an_upstream_service_monitor_in_the_stack_namespace_is_refused(
+    name, namespace, kube_prometheus, manifests_dir
+):
+    assert name in upstream_service_monitors(manifests_dir)
+    # Second in the list, in the stack's namespace (whatever it is called): apps[1].
+    settings = with_apps(namespace, HELLO_APP, {**HELLO_APP, "name": name, "namespace": namespace})
+    one_line_error(
+        lambda: check_apps_against_upstream(settings, kube_prometheus),
+        "pks-monitoring:apps[1].name",
+        f"makes ServiceMonitor {name} in namespace {namespace}, which kube-prometheus deploys",
+    )
+
+
+def test_the_same_name_in_an_app_namespace_is_fine(kube_prometheus):
+    check_apps_against_upstream(with_apps("monitoring", {**HELLO_APP, "name": "grafana"}), kube_prometheus)
+
+
+def test_a_discovery_role_upstream_has_is_refused(kube_prometheus):
+    role = {"kind": "Role", "metadata": {"name": "wide-prometheus-discovery", "namespace": "kube-system"}}
+    upstream = dataclasses.replace(kube_prometheus, objects=(*kube_prometheus.objects, role))
+    app = {**HELLO_APP, "name": "wide", "namespaceSelector": {"matchNames": ["hello", "kube-system"]}}
+    one_line_error(
+        lambda: check_apps_against_upstream(with_apps("monitoring", app), upstream),
+        "pks-monitoring:apps[0].name",
+        "makes Role wide-prometheus-discovery in namespace kube-system",
+    )

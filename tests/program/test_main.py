@@ -8,6 +8,7 @@ import pytest
 from pulumi.runtime import rpc
 
 from pks_monitoring.offline.mock_engine import run_program, stack_config
+from pks_monitoring.offline.render import main
 
 # Whole-program runs, renders or real tools: left out of `pytest -m "not slow"`.
 pytestmark = pytest.mark.slow
@@ -71,3 +72,16 @@ def test_a_new_cluster_name_keeps_the_addons_identity(dev_stack_file):
     assert identities["demo"] == identities["demo-east"]
     assert len(identities["demo"]) == 3  # the component, the runtime config and the roll-out
     assert aliases == {"demo": ["demo-node-exporter"], "demo-east": ["demo-east-node-exporter"]}
+
+
+def test_an_app_that_is_an_upstream_object_stops_the_render_before_anything(write_stack, tmp_path, capsys):
+    # The dev stack's namespace is the project default, `monitoring`, where upstream's Grafana
+    # ServiceMonitor lives.
+    grafana = {"name": "grafana", "namespace": "monitoring", "selector": {"app": "x"}, "port": "http"}
+    stack = write_stack({"pks-monitoring:apps": [grafana]})
+    out = tmp_path / "out"
+    assert main(["--config", str(stack), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: pks-monitoring:apps[0].name: "), err
+    assert "ServiceMonitor grafana in namespace monitoring" in err
+    assert not out.exists()

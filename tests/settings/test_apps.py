@@ -212,3 +212,15 @@ def test_unique_names_pass(base):
         "hello-pks",
         "orders",
     ]
+
+
+def test_the_demo_app_may_not_share_the_stack_namespace(base):
+    # Both would create Namespace hello: the engine finds out only once the first exists.
+    demo = {"pks-monitoring:demoApp": {"enabled": True}}
+    stack = {**base["pks-monitoring:kubePrometheus"], "namespace": "hello"}
+    assert_one_line_error(
+        {**base, **demo, "pks-monitoring:kubePrometheus": stack},
+        "pks-monitoring:demoApp",
+        "the demo app creates namespace hello, which is the stack's",
+    )
+    Settings.from_raw({**base, "pks-monitoring:kubePrometheus": stack})  # without the demo app: fine

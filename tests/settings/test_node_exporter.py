@@ -259,3 +259,17 @@ def test_no_addon_string_holding_a_director_variable_is_accepted(path, at, brack
         Settings.from_raw(addon_with(path, edit))
     message = str(caught.value)
     assert "\n" not in message and message.startswith(f"{ADDON}.addon.{path[0]}"), message
+
+
+def test_two_static_targets_with_one_name_are_refused():
+    # One `instance` for two VMs: their series would be one, each scrape overwriting the other.
+    vms = [
+        {"name": "pks-api", "address": "10.0.0.5"},
+        {"name": "harbor", "address": "10.0.0.7"},
+        {"name": "pks-api", "address": "10.0.0.6"},
+    ]
+    assert_one_line_error(
+        {**BASE, "pks-monitoring:nodeExporter": {"staticTargets": vms}},
+        "pks-monitoring:nodeExporter.staticTargets",
+        "[2].name 'pks-api' is also the name of [0]",
+    )
