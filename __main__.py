@@ -12,6 +12,7 @@ from pks_monitoring.components.demo_app import DemoApp, DemoAppArgs
 from pks_monitoring.components.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from pks_monitoring.components.node_exporter_addon import NodeExporterAddon, NodeExporterAddonArgs
 from pks_monitoring.dashboards import DASHBOARDS_DIR, load_dashboards, shipped_dashboards
+from pks_monitoring.lock import pinned
 from pks_monitoring.parts.part import StackInputs
 from pks_monitoring.provider import kubernetes_provider
 from pks_monitoring.releases import check_fits
@@ -21,7 +22,10 @@ from pks_monitoring.upstream import PROMETHEUS, KubePrometheus
 # Everything that can refuse the settings runs before the first resource is registered.
 settings = Settings.from_pulumi_config()
 apps = apps_to_monitor(settings)
-upstream = KubePrometheus.open(settings.kube_prometheus.manifests_dir())
+# The manifests are the bytes kube-prometheus.lock.json records for their release, checked
+# before a line of them is parsed.
+manifests = pinned(settings)
+upstream = KubePrometheus.open(manifests.root)
 release = check_fits(settings, upstream)
 dashboards = load_dashboards(DASHBOARDS_DIR, shipped=shipped_dashboards(upstream.objects))
 discovery_role = service_discovery_role(upstream.find("Prometheus", PROMETHEUS))
@@ -54,6 +58,7 @@ if addon_args is not None:
     pulumi.export("rolloutCommand", addon.rollout_command)
 
 pulumi.export("kubePrometheusRelease", release.tag)
+pulumi.export("kubePrometheusDigest", manifests.digest)
 pulumi.export("namespace", stack.namespace)
 pulumi.export("prometheusUrl", stack.prometheus_url)
 pulumi.export("alertmanagerUrl", stack.alertmanager_url)
