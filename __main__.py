@@ -13,6 +13,7 @@ from pks_monitoring.components.demo_app import DemoApp, DemoAppArgs
 from pks_monitoring.components.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from pks_monitoring.components.node_exporter_addon import NodeExporterAddon, NodeExporterAddonArgs
 from pks_monitoring.dashboards import DASHBOARDS_DIR, load_dashboards, shipped_dashboards
+from pks_monitoring.lock import pinned
 from pks_monitoring.parts.images import pulled_images
 from pks_monitoring.parts.part import StackInputs
 from pks_monitoring.provider import kubernetes_provider
@@ -24,7 +25,10 @@ from pks_monitoring.upstream import PROMETHEUS, KubePrometheus
 # Everything that can refuse the settings runs before the first resource is registered.
 settings = Settings.from_pulumi_config()
 apps = apps_to_monitor(settings)
-upstream = KubePrometheus.open(settings.kube_prometheus.manifests_dir())
+# The manifests are the bytes kube-prometheus.lock.json records for their release, checked
+# before a line of them is parsed.
+manifests = pinned(settings)
+upstream = KubePrometheus.open(manifests.root)
 check_apps_against_upstream(settings, upstream)
 release = check_fits(settings, upstream)
 dashboards = load_dashboards(DASHBOARDS_DIR, shipped=shipped_dashboards(upstream.objects))
@@ -71,6 +75,7 @@ if demo_args:
     images[demo_args.image] = DEMO_APP_IMAGE
 pulumi.export("images", dict(sorted(images.items())))
 pulumi.export("kubePrometheusRelease", release.tag)
+pulumi.export("kubePrometheusDigest", manifests.digest)
 pulumi.export("namespace", stack.namespace)
 pulumi.export("prometheusUrl", stack.prometheus_url)
 pulumi.export("alertmanagerUrl", stack.alertmanager_url)

@@ -14,20 +14,21 @@ from pks_monitoring.offline.mock_engine import Recorder, RecordingMonitor, run_p
 from pks_monitoring.settings import MANIFESTS_ENV, PROJECT, PROJECT_ROOT
 from pks_monitoring.upstream import KubePrometheus
 from tests.helpers.micrometer import app_prometheus, spring_boot_app  # noqa: F401 (fixtures)
-from tests.helpers.settings import PINNED_MANIFESTS, RELEASE_MANIFESTS
+from tests.helpers.settings import PINNED_MANIFESTS, RELEASE_MANIFESTS, pin_the_release_under_test
 
 # The release under test: the pin (Pulumi.yaml), or PKS_TEST_RELEASE's, which every program run
-# of the suite (in this process or a child) then reads through KUBE_PROMETHEUS_MANIFESTS.
+# of the suite in this process then inherits as its pin (children: tests that start them say how).
 UPSTREAM = (PROJECT_ROOT / RELEASE_MANIFESTS).resolve()
-if RELEASE_MANIFESTS != PINNED_MANIFESTS:
-    if not UPSTREAM.is_dir():
-        raise pytest.UsageError(f"PKS_TEST_RELEASE: no manifests at {UPSTREAM}")
-    os.environ[MANIFESTS_ENV] = str(UPSTREAM)
+if RELEASE_MANIFESTS != PINNED_MANIFESTS and not UPSTREAM.is_dir():
+    raise pytest.UsageError(f"PKS_TEST_RELEASE: no manifests at {UPSTREAM}")
+pin_the_release_under_test()
+# A relocation set in the caller's shell would stand in for the stack's manifests in every run.
+os.environ.pop(MANIFESTS_ENV, None)
 
 
 @pytest.fixture(scope="session")
 def manifests_dir() -> Path:
-    return Path(os.environ.get(MANIFESTS_ENV) or UPSTREAM)
+    return UPSTREAM
 
 
 @pytest.fixture(scope="session")

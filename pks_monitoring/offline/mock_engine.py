@@ -173,16 +173,22 @@ class RecordingMonitor(mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
-def stack_config(stack_file: Path) -> tuple[dict[str, str], list[str]]:
-    """Config as the engine hands it to the program: Pulumi.yaml's project config overlaid with
-    the stack file's; structured values as JSON; `secure:` values, which only the Pulumi CLI can
-    decrypt, replaced by the placeholder and their keys marked secret."""
+def project_config() -> dict[str, Any]:
+    """Pulumi.yaml's project config, full keys to values, as every stack inherits it."""
     project = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text()) or {}
     merged: dict[str, Any] = {}
     for key, spec in (project.get("config") or {}).items():
         value = spec.get("value", spec.get("default")) if isinstance(spec, dict) else spec
         if value is not None:
             merged[key if ":" in key else f"{PROJECT}:{key}"] = value
+    return merged
+
+
+def stack_config(stack_file: Path) -> tuple[dict[str, str], list[str]]:
+    """Config as the engine hands it to the program: Pulumi.yaml's project config overlaid with
+    the stack file's; structured values as JSON; `secure:` values, which only the Pulumi CLI can
+    decrypt, replaced by the placeholder and their keys marked secret."""
+    merged = project_config()
     stack = yaml.safe_load(stack_file.read_text()) or {}
     merged.update(stack.get("config") or {})
 

@@ -24,7 +24,7 @@ class KubePrometheusSettings(Model):
     manifests: Path = Field(
         default=Path("kube-prometheus/manifests"),
         description="kube-prometheus manifests/ directory (relative to the project root); "
-        f"the {MANIFESTS_ENV} environment variable overrides it",
+        f"the {MANIFESTS_ENV} environment variable relocates it (same release, same bytes)",
     )
     namespace: Dns1123Label = "monitoring"
     # The tag the manifests are, for releases the program does not tell by their manifests
@@ -50,5 +50,19 @@ class KubePrometheusSettings(Model):
         return value
 
     def manifests_dir(self) -> Path:
-        path = Path(os.environ.get(MANIFESTS_ENV) or self.manifests).expanduser()
-        return path if path.is_absolute() else PROJECT_ROOT / path
+        """The directory the program reads: where the environment relocates the stack's."""
+        return self.relocated_manifests_dir() or self.stack_manifests_dir()
+
+    def stack_manifests_dir(self) -> Path:
+        return _from_project_root(self.manifests)
+
+    def relocated_manifests_dir(self) -> Optional[Path]:
+        """Where KUBE_PROMETHEUS_MANIFESTS puts the pinned release (CI fetches it there);
+        pks_monitoring.lock checks it holds the release the stack pins."""
+        value = os.environ.get(MANIFESTS_ENV)
+        return _from_project_root(Path(value)) if value else None
+
+
+def _from_project_root(path: Path) -> Path:
+    path = path.expanduser()
+    return path if path.is_absolute() else PROJECT_ROOT / path

@@ -7,21 +7,24 @@ import os
 import pytest
 import yaml
 
-from pks_monitoring.settings import PROJECT_ROOT, Settings, SettingsError
+from pks_monitoring.offline import mock_engine
+from pks_monitoring.settings import PROJECT, PROJECT_ROOT, Settings, SettingsError
 
 # The one pin of the kube-prometheus release: Pulumi.yaml's project config, as every stack reads it.
-PINNED_MANIFESTS: str = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text())["config"][
+PIN: dict[str, str] = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text())["config"][
     "pks-monitoring:kubePrometheus"
-]["value"]["manifests"]
+]["value"]
+PINNED_MANIFESTS: str = PIN["manifests"]
+PINNED_RELEASE: str = PIN["release"]
 # The release the suite runs against: the pin, or another shared release named by
-# PKS_TEST_RELEASE (tools/test.sh runs the suite once per shared release). conftest points the
-# program at its manifests through KUBE_PROMETHEUS_MANIFESTS.
+# PKS_TEST_RELEASE (tools/test.sh runs the suite once per shared release). conftest makes it the
+# pin every stack of the suite inherits (pin_the_release_under_test).
 SHARED_RELEASES = PROJECT_ROOT.parent / "shared" / "kube-prometheus"
+RELEASE: str = os.environ.get("PKS_TEST_RELEASE") or PINNED_RELEASE
 RELEASE_MANIFESTS: str = (
-    f"../shared/kube-prometheus/{os.environ['PKS_TEST_RELEASE']}/manifests"
-    if os.environ.get("PKS_TEST_RELEASE")
-    else PINNED_MANIFESTS
+    f"../shared/kube-prometheus/{RELEASE}/manifests" if RELEASE != PINNED_RELEASE else PINNED_MANIFESTS
 )
+RELEASE_PIN = {"manifests": RELEASE_MANIFESTS, "release": RELEASE}
 # A Kubernetes minor every shared release is tested on (the dev stack's too).
 KUBERNETES_VERSION = "1.33"
 
@@ -33,6 +36,15 @@ BASE = {
     # TKGI has no default StorageClass: platform pks refuses claims without one.
     "pks-monitoring:storage": {"storageClass": "thin"},
 }
+
+
+def pin_the_release_under_test() -> None:
+    """Under PKS_TEST_RELEASE, the stacks this process runs inherit that release's pin in place
+    of Pulumi.yaml's (KUBE_PROMETHEUS_MANIFESTS cannot swap the release: the lock refuses it)."""
+    if RELEASE == PINNED_RELEASE:
+        return
+    project_config = mock_engine.project_config
+    mock_engine.project_config = lambda: {**project_config(), f"{PROJECT}:kubePrometheus": RELEASE_PIN}
 
 
 def assert_one_line_error(raw: dict, key: str, words: str) -> str:

@@ -181,13 +181,14 @@ def test_bad_input_exits_2_with_one_line(change, key, write_stack, tmp_path, cap
     assert not (tmp_path / "out").exists()
 
 
-def test_missing_upstream_object_is_named(write_stack, broken_manifests, tmp_path, capsys, monkeypatch):
+def test_manifests_unlike_the_lock_are_named(write_stack, broken_manifests, tmp_path, capsys, monkeypatch):
     monkeypatch.delenv(MANIFESTS_ENV, raising=False)
     manifests = broken_manifests(without=["prometheus-prometheus.yaml"])
     stack = write_stack({"pks-monitoring:kubePrometheus": {"manifests": str(manifests)}})
     assert main(["--config", str(stack), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "lacks Prometheus k8s" in err, err
+    assert err.count("\n") == 1 and "(missing prometheus-prometheus.yaml)" in err, err
+    assert not (tmp_path / "out").exists()
 
 
 def test_bad_input_under_the_engine_raises_run_error_before_any_resource(write_stack, run_stack):

@@ -17,6 +17,7 @@ from pks_monitoring.offline.changes import FileChange
 from pks_monitoring.offline.render import RENDER_MARK
 from pks_monitoring.offline.render_diff import MARKER, OPEN_LINES, OPEN_ROWS, StackDiff, report
 from pks_monitoring.settings import MANIFESTS_ENV, PROJECT_ROOT
+from tests.helpers.settings import PINNED_RELEASE, RELEASE
 
 # Whole-program runs, renders or real tools: left out of `pytest -m "not slow"`.
 pytestmark = pytest.mark.slow
@@ -74,6 +75,9 @@ def repo(tmp_path_factory) -> tuple[Path, dict[str, str]]:
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(PROJECT_ROOT / name, root / name)
     assert (root / "Pulumi.prod-east.yaml").is_file()
+    # The stacks pin the release under test (PKS_TEST_RELEASE), which the relocation then holds.
+    project = root / "Pulumi.yaml"
+    project.write_text(project.read_text().replace(f"release: {PINNED_RELEASE}", f"release: {RELEASE}"))
     git(root, "init", "-q")
     commits = {"as is": commit(root, "as is")}
     set_replicas(root / "Pulumi.dev.yaml", 2)

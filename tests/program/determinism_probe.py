@@ -111,7 +111,9 @@ def main() -> int:
 
     # Imported only now, so that the program sees the shifted clock from its first import on.
     import pks_monitoring.offline.render
+    from tests.helpers.settings import pin_the_release_under_test
 
+    pin_the_release_under_test()  # PKS_TEST_RELEASE, inherited from the suite
     runs = []
     run_program = pks_monitoring.offline.render.run_program
 

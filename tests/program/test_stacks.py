@@ -30,7 +30,7 @@ from pulumi.runtime import rpc
 
 from pks_monitoring.offline.mock_engine import Recorder, RecordingMonitor, Registration, Run
 from pks_monitoring.offline.render_diff import stacks_in
-from pks_monitoring.settings import MANIFESTS_ENV, PROJECT_ROOT
+from pks_monitoring.settings import PROJECT_ROOT
 from tests.program.determinism_probe import digest, fingerprint
 
 # Whole-program runs, renders or real tools: left out of `pytest -m "not slow"`.
@@ -41,8 +41,8 @@ RUNS = {"first": {"seed": "1", "shift": 0}, "second": {"seed": "2", "shift": CLO
 STACKS = stacks_in(PROJECT_ROOT)
 
 
-def probe(out: Path, stack_files: list[Path], seed: str, shift: int, manifests_dir: Path) -> None:
-    env = {**os.environ, "PYTHONHASHSEED": seed, MANIFESTS_ENV: str(manifests_dir)}
+def probe(out: Path, stack_files: list[Path], seed: str, shift: int) -> None:
+    env = {**os.environ, "PYTHONHASHSEED": seed}
     args = [sys.executable, "-m", "tests.program.determinism_probe", str(out), *map(str, stack_files)]
     if shift:
         args += ["--shift-clock", str(shift)]
@@ -51,14 +51,14 @@ def probe(out: Path, stack_files: list[Path], seed: str, shift: int, manifests_d
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, manifests_dir) -> dict[str, Path]:
+def runs(tmp_path_factory) -> dict[str, Path]:
     """{run: its output directory}: every stack file, rendered twice."""
     tmp = tmp_path_factory.mktemp("stacks")
     stack_files = list(STACKS.values())
     orders = {"first": stack_files, "second": stack_files[::-1]}
 
     def run(name: str) -> Path:
-        probe(tmp / name, orders[name], RUNS[name]["seed"], RUNS[name]["shift"], manifests_dir)
+        probe(tmp / name, orders[name], RUNS[name]["seed"], RUNS[name]["shift"])
         return tmp / name
 
     with ThreadPoolExecutor(max_workers=len(RUNS)) as pool:

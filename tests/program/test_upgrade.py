@@ -1,8 +1,8 @@
 """Moving to another kube-prometheus release: when the release lacks something the program
-builds on, the render (and `pulumi up`) stops with one line naming it, before any resource.
+builds on, recording it in kube-prometheus.lock.json stops with one line naming it (the program
+runs no release the lock does not record, and checks the same again before any resource).
 
-tests/offline/test_render.py covers the Prometheus `k8s` resource; here: every other required
-object, several at once, and setup/ without its Namespace or CRDs.
+Every required object, several at once, and setup/ without its Namespace or CRDs.
 """
 
 from __future__ import annotations
@@ -12,20 +12,14 @@ from pathlib import Path
 import pytest
 
 from pks_monitoring.kube_yaml import iter_objects, load_documents
-from pks_monitoring.offline.render import main
-from pks_monitoring.settings import MANIFESTS_ENV
+from pks_monitoring.lock import main
 from pks_monitoring.upstream import REQUIRED_OBJECTS, KubePrometheus
+from tests.helpers.settings import RELEASE
 
 # Whole-program runs, renders or real tools: left out of `pytest -m "not slow"`.
 pytestmark = pytest.mark.slow
 
 KEY = "pks-monitoring:kubePrometheus.manifests"
-
-
-@pytest.fixture(autouse=True)
-def manifests_from_the_stack(monkeypatch):
-    """The environment variable would override the stack's manifests path under test."""
-    monkeypatch.delenv(MANIFESTS_ENV, raising=False)
 
 
 def file_of(manifests_dir: Path, kind: str, name: str) -> str:
@@ -39,54 +33,45 @@ def file_of(manifests_dir: Path, kind: str, name: str) -> str:
     raise AssertionError(f"the pinned release has no {kind} {name}")
 
 
-def render_against(manifests: Path, write_stack, tmp_path, capsys) -> str:
-    """Renders the dev stack against `manifests`; asserts it fails as bad input, writes nothing
-    and says so in one line; returns that line."""
-    stack = write_stack({"pks-monitoring:kubePrometheus": {"manifests": str(manifests)}})
-    out = tmp_path / "out"
-    assert main(["--config", str(stack), "--out", str(out)]) == 2
+def record(manifests: Path, tmp_path, capsys) -> str:
+    """Records `manifests` as a release (`python -m pks_monitoring.lock --write`); asserts it
+    fails as bad input, writes nothing and says so in one line; returns that line."""
+    lock = tmp_path / "lock.json"
+    assert main(["--write", RELEASE, str(manifests), "--lock", str(lock)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(f"error: {KEY}: "), err
-    assert not out.exists()
+    assert not lock.exists()
     return err
 
 
-@pytest.mark.parametrize(
-    "kind, name",
-    [o for o in REQUIRED_OBJECTS if o != ("Prometheus", "k8s")],
-    ids=lambda value: value,
-)
-def test_missing_required_object_is_named(
-    kind, name, manifests_dir, broken_manifests, write_stack, tmp_path, capsys
-):
+@pytest.mark.parametrize("kind, name", REQUIRED_OBJECTS, ids=lambda value: value)
+def test_missing_required_object_is_named(kind, name, manifests_dir, broken_manifests, tmp_path, capsys):
     manifests = broken_manifests(without=[file_of(manifests_dir, kind, name)])
-    err = render_against(manifests, write_stack, tmp_path, capsys)
+    err = record(manifests, tmp_path, capsys)
     assert f"lacks {kind} {name}, which this program builds on" in err
 
 
-def test_every_missing_object_is_named_in_the_one_line(
-    manifests_dir, broken_manifests, write_stack, tmp_path, capsys
-):
+def test_every_missing_object_is_named_in_the_one_line(manifests_dir, broken_manifests, tmp_path, capsys):
     manifests = broken_manifests(
         without=[
             file_of(manifests_dir, "Service", "grafana"),
             file_of(manifests_dir, "DaemonSet", "node-exporter"),
         ]
     )
-    err = render_against(manifests, write_stack, tmp_path, capsys)
+    err = record(manifests, tmp_path, capsys)
     assert "lacks Service grafana, DaemonSet node-exporter, which" in err
 
 
-def test_setup_without_namespace_is_named(broken_manifests, write_stack, tmp_path, capsys):
+def test_setup_without_namespace_is_named(broken_manifests, tmp_path, capsys):
     manifests = broken_manifests(without=["setup/namespace.yaml"])
-    err = render_against(manifests, write_stack, tmp_path, capsys)
+    err = record(manifests, tmp_path, capsys)
     assert "has no Namespace or no CustomResourceDefinitions" in err
 
 
-def test_setup_without_crds_is_named(manifests_dir, broken_manifests, write_stack, tmp_path, capsys):
+def test_setup_without_crds_is_named(manifests_dir, broken_manifests, tmp_path, capsys):
     crds = [f"setup/{p.name}" for p in (manifests_dir / "setup").glob("*CustomResourceDefinition.yaml")]
     manifests = broken_manifests(without=crds)
-    err = render_against(manifests, write_stack, tmp_path, capsys)
+    err = record(manifests, tmp_path, capsys)
     assert "has no Namespace or no CustomResourceDefinitions" in err
 
 
@@ -134,13 +119,10 @@ def test_control_an_unbroken_copy_is_accepted(broken_manifests):
     ],
 )
 def test_a_changed_field_the_program_reads_is_named(
-    file, old, new, named, write_stack, broken_manifests, tmp_path, capsys
+    file, old, new, named, broken_manifests, tmp_path, capsys
 ):
     manifests = broken_manifests(without=[])
     text = (manifests / file).read_text()
     assert old in text
     (manifests / file).write_text(text.replace(old, new))
-    stack = write_stack({"pks-monitoring:kubePrometheus": {"manifests": str(manifests)}})
-    assert main(["--config", str(stack), "--out", str(tmp_path / "out")]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and named in err, err
+    assert named in record(manifests, tmp_path, capsys)
