@@ -4,7 +4,8 @@
     python -m pks_monitoring.offline.render --config FILE --out DIR
 
 Writes DIR/k8s/<namespace or _cluster>/<Kind>_<name>.yaml (one object each, as sent to the API
-server, keys sorted) and DIR/outputs.json. Secret values appear only as "[secret]".
+server, keys sorted; a Secret's data in full, each value of secret config in it as "[secret]")
+and DIR/outputs.json (secret outputs as "[secret]").
 Exit codes: 0 rendered (and, with --diff, unchanged), 1 differs from OLD_DIR, 2 bad input.
 """
 
@@ -20,24 +21,11 @@ from typing import Any
 
 import orjson
 import yaml
-from pulumi.runtime import rpc
 
+from pks_monitoring.offline import block_yaml
+from pks_monitoring.offline.conceal import plain, secret_config
 from pks_monitoring.offline.mock_engine import run_program, stack_config
-from pks_monitoring.settings import PROJECT_ROOT, SECRET_PLACEHOLDER, SettingsError
-
-
-def plain(value: Any) -> Any:
-    """Engine values as the API server gets them: secrets masked, whole numbers as integers
-    (the engine's wire format carries every number as a double)."""
-    if rpc.is_rpc_secret(value):
-        return SECRET_PLACEHOLDER
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+from pks_monitoring.settings import PROJECT_ROOT, SettingsError
 
 
 def _as_sent(obj: Any) -> str:
@@ -46,6 +34,12 @@ def _as_sent(obj: Any) -> str:
     `json.dumps(indent=2, sort_keys=True, ensure_ascii=False)`, whose indenting encoder is pure
     Python and took longer than the rest of the render on the 5 MB of CRDs."""
     return orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+
+
+def _as_written(obj: dict[str, Any]) -> str:
+    """A Secret as YAML, its texts (an Alertmanager config, scrape jobs) as literal blocks: a
+    changed route is one changed line. Every other object as sent."""
+    return block_yaml.dump(obj) if obj.get("kind") == "Secret" else _as_sent(obj)
 
 
 def object_path(obj: dict[str, Any]) -> Path:
@@ -57,15 +51,16 @@ def object_path(obj: dict[str, Any]) -> Path:
 def render(stack_file: Path, out: Path) -> None:
     config, secret_keys = stack_config(stack_file)
     run = run_program(config, secret_keys, stack=_stack_name(stack_file))
+    secrets = secret_config(config)  # what the run read as secret settings: never in a file
     if out.exists():
         shutil.rmtree(out)
     files: dict[Path, str] = {}
     for registration in run.recorder.kubernetes_objects():
-        obj = plain(registration.inputs)
+        obj = plain(registration.inputs, secrets)
         path = object_path(obj)
         if path in files:
             raise RuntimeError(f"two objects render to {path}")
-        files[path] = _as_sent(obj)
+        files[path] = _as_written(obj)
     files[Path("outputs.json")] = _as_sent(plain(run.outputs))
     for path, text in sorted(files.items()):
         (out / path).parent.mkdir(parents=True, exist_ok=True)
