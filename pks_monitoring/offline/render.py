@@ -4,8 +4,9 @@
     python -m pks_monitoring.offline.render --config FILE --out DIR
 
 Writes DIR/k8s/<namespace or _cluster>/<Kind>_<name>.yaml (one object each, as sent to the API
-server, keys sorted; a Secret's data in full, each value of secret config in it as "[secret]")
-and DIR/outputs.json (secret outputs as "[secret]").
+server, keys sorted; a Secret's data in full, each value of secret config in it as "[secret]"),
+DIR/bosh/ (what each BOSH command would run, and the runtime config it sends) and DIR/outputs.json
+(secret outputs as "[secret]").
 Exit codes: 0 rendered (and, with --diff, unchanged), 1 differs from OLD_DIR, 2 bad input.
 """
 
@@ -23,6 +24,7 @@ import orjson
 import yaml
 
 from pks_monitoring.offline import block_yaml
+from pks_monitoring.offline.bosh import command_files
 from pks_monitoring.offline.conceal import plain, secret_config
 from pks_monitoring.offline.mock_engine import run_program, stack_config
 from pks_monitoring.settings import PROJECT_ROOT, SettingsError
@@ -61,6 +63,7 @@ def render(stack_file: Path, out: Path) -> None:
         if path in files:
             raise RuntimeError(f"two objects render to {path}")
         files[path] = _as_written(obj)
+    files.update(command_files(run.recorder.resources))
     files[Path("outputs.json")] = _as_sent(plain(run.outputs))
     for path, text in sorted(files.items()):
         (out / path).parent.mkdir(parents=True, exist_ok=True)

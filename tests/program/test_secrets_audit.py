@@ -307,6 +307,11 @@ def test_no_marker_in_any_rendered_file(audit):
     _, out, _ = audit
     files = [p for p in out.rglob("*") if p.is_file()]
     assert out / "outputs.json" in files and len(files) > 100
+    assert {p.name for p in files if p.parent == out / "bosh"} >= {
+        "Command_demo-node-exporter-runtime-config.yaml",
+        "Command_demo-node-exporter-runtime-config.stdin",
+        "Command_demo-node-exporter-rollout.yaml",
+    }
     for path in files:
         leaked = leaks(path.read_text())
         assert not leaked, f"{path.relative_to(out)} shows {leaked}"
