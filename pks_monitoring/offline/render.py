@@ -4,7 +4,9 @@
     python -m pks_monitoring.offline.render --config FILE --out DIR
 
 Writes DIR/k8s/<namespace or _cluster>/<Kind>_<name>.yaml (one object each, as sent to the API
-server, keys sorted) and DIR/outputs.json. Secret values appear only as "[secret]".
+server, keys sorted; a Secret's data in full, each value of secret config in it as "[secret]"),
+DIR/bosh/ (what each BOSH command would run, and the runtime config it sends) and DIR/outputs.json
+(secret outputs as "[secret]").
 DIR is replaced only when it is new, empty or an earlier render (it holds RENDER_MARK); it may
 not be, hold or lie in the current directory or OLD_DIR. One line of what was written goes to
 stderr; with --diff, stdout is the change: warnings (data-bearing objects deleted, the BOSH side
@@ -26,25 +28,13 @@ from typing import Any, Optional
 
 import orjson
 import yaml
-from pulumi.runtime import rpc
 
+from pks_monitoring.offline import block_yaml
+from pks_monitoring.offline.bosh import command_files
 from pks_monitoring.offline.changes import FileChange, file_change, inventory, text_report
+from pks_monitoring.offline.conceal import plain, secret_config
 from pks_monitoring.offline.mock_engine import run_program, stack_config
-from pks_monitoring.settings import PROJECT_ROOT, SECRET_PLACEHOLDER, SettingsError
-
-
-def plain(value: Any) -> Any:
-    """Engine values as the API server gets them: secrets masked, whole numbers as integers
-    (the engine's wire format carries every number as a double)."""
-    if rpc.is_rpc_secret(value):
-        return SECRET_PLACEHOLDER
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+from pks_monitoring.settings import PROJECT_ROOT, SettingsError
 
 
 def _as_sent(obj: Any) -> str:
@@ -70,6 +60,12 @@ def _file_name_part(value: Any, what: str) -> str:
     if not text or text in (".", "..") or "/" in text or "\\" in text or "\0" in text:
         raise UnsafeRender(f"{what} {text!r} cannot be a file name in the render")
     return text
+
+
+def _as_written(obj: dict[str, Any]) -> str:
+    """A Secret as YAML, its texts (an Alertmanager config, scrape jobs) as literal blocks: a
+    changed route is one changed line. Every other object as sent."""
+    return block_yaml.dump(obj) if obj.get("kind") == "Secret" else _as_sent(obj)
 
 
 def object_path(obj: dict[str, Any]) -> Path:
@@ -114,13 +110,15 @@ def replace_out(out: Path) -> None:
 def render(stack_file: Path, out: Path) -> None:
     config, secret_keys = stack_config(stack_file)
     run = run_program(config, secret_keys, stack=_stack_name(stack_file))
+    secrets = secret_config(config)  # what the run read as secret settings: never in a file
     files: dict[Path, str] = {}
     for registration in run.recorder.kubernetes_objects():
-        obj = plain(registration.inputs)
+        obj = plain(registration.inputs, secrets)
         path = object_path(obj)
         if path in files:
             raise RuntimeError(f"two objects render to {path}")
-        files[path] = _as_sent(obj)
+        files[path] = _as_written(obj)
+    files.update(command_files(run.recorder.resources))
     files[Path("outputs.json")] = _as_sent(plain(run.outputs))
     replace_out(out)
     for path, text in sorted(files.items()):

@@ -141,18 +141,19 @@ def raw_config() -> dict[str, Any]:
     from pulumi.runtime import config as runtime_config
 
     keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
-    raw: dict[str, Any] = {}
-    for key in sorted(keys):
-        value = runtime_config.get_config(key)
-        # Structured values (objects, lists) arrive as JSON text; scalars stay the strings they
-        # are, so a cluster named "123" is not turned into a number.
-        if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                pass  # not JSON after all: validation reports the key with its type
-        raw[key] = value
-    return raw
+    return {key: decoded(runtime_config.get_config(key)) for key in sorted(keys)}
+
+
+def decoded(value: Any) -> Any:
+    """A config value as the engine passes it, JSON decoded: structured values (objects, lists)
+    arrive as JSON text; scalars stay the strings they are, so a cluster named "123" is not
+    turned into a number."""
+    if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            pass  # not JSON after all: validation reports the key with its type
+    return value
 
 
 def _secret_paths(annotation: Any, value: Any, path: str) -> list[str]:

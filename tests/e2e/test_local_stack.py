@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from pks_monitoring.dashboards import CONFIG_MAP_DATA_LIMIT
+from pks_monitoring.kube_yaml import load_documents
 from pks_monitoring.settings.types import PROJECT_ROOT
 from tests.helpers.e2e import Cluster, Stack, local_config, marker, new_stack, run
 from tests.helpers.settings import PINNED_MANIFESTS
@@ -60,7 +61,10 @@ def render(stack: Stack, out: Path) -> dict[Path, dict[str, Any]]:
         ],
         stack.env,
     )
-    return {p.relative_to(out): json.loads(p.read_text()) for p in sorted((out / "k8s").rglob("*.yaml"))}
+    # JSON as sent, Secrets as YAML (their texts as blocks): one object each.
+    return {
+        p.relative_to(out): load_documents(p.read_text())[0] for p in sorted((out / "k8s").rglob("*.yaml"))
+    }
 
 
 def resource_ref(obj: dict[str, Any]) -> str:

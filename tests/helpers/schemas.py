@@ -15,7 +15,6 @@ import jsonschema
 import kubernetes_validate
 
 from pks_monitoring.kube_yaml import load_documents
-from pks_monitoring.offline.mock_engine import SECRET_PLACEHOLDER
 
 # Schemas of this Kubernetes minor (kubernetes-validate ships 1.25 to 1.37). Every kind the stack
 # renders is GA well before it (policy/v1 PDB 1.21, networking.k8s.io/v1 NetworkPolicy 1.7,
@@ -105,31 +104,17 @@ def validate_custom(obj: dict[str, Any], schemas: Schemas) -> list[str]:
     return [_format(error) for error in errors]
 
 
-def _drop_masked(value: Any) -> Any:
-    """The object without the fields a render masks as "[secret]".
-
-    The render cannot show secret values, and a secret may be a whole map (pulumi-kubernetes makes
-    a Secret's entire `data`/`stringData` secret), so the placeholder string stands where the API
-    server gets an object. Its real shape is unknown here: leave it out rather than judge it.
-    """
-    if isinstance(value, dict):
-        return {k: _drop_masked(v) for k, v in value.items() if v != SECRET_PLACEHOLDER}
-    if isinstance(value, list):
-        return [_drop_masked(v) for v in value]
-    return value
-
-
 def validate_render(out_dir: Path, manifests_dir: Path) -> list[str]:
     """ "<path under out_dir>: <error>" for every object of a render (pks_monitoring.offline.render) that fails.
 
-    Secret-masked fields are not validated (see _drop_masked).
+    Secrets too: the render writes their data in full (secret values as the placeholder in place).
     """
     schemas = crd_schemas(manifests_dir)
     crd_groups = {_group(api_version) for api_version, _ in schemas}
     errors = []
     for path in sorted((out_dir / "k8s").rglob("*.yaml")):
         relative = path.relative_to(out_dir)
-        for obj in map(_drop_masked, load_documents(path.read_text())):
+        for obj in load_documents(path.read_text()):
             if _group(obj.get("apiVersion", "")) in crd_groups:
                 problems = validate_custom(obj, schemas)
             else:

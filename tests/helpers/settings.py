@@ -37,6 +37,26 @@ BASE = {
     "pks-monitoring:storage": {"storageClass": "thin"},
 }
 
+# A secret setting as `pulumi config set --secret` writes it: the offline render cannot decrypt it
+# and passes the placeholder.
+SECURE = {"secure": "v1:placeholder"}
+
+
+def addon_config(client_secret: object, ca_cert: object, **more: object) -> dict:
+    """nodeExporter.addon owned by the stack, rolled out and deleted on destroy, on one director."""
+    return {
+        "enabled": True,
+        "rollout": True,
+        "deleteOnDestroy": True,
+        "bosh": {
+            "environment": "https://10.0.0.6:25555",
+            "client": "ops_manager",
+            "clientSecret": client_secret,
+            "caCert": ca_cert,
+        },
+        **more,
+    }
+
 
 def pin_the_release_under_test() -> None:
     """Under PKS_TEST_RELEASE, the stacks this process runs inherit that release's pin in place

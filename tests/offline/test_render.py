@@ -14,9 +14,12 @@ import pulumi
 import pytest
 import yaml
 
-from pks_monitoring.offline.render import RENDER_MARK, UnsafeRender, main, object_path
-from pks_monitoring.settings import MANIFESTS_ENV, PROJECT_ROOT
-from tests.helpers.settings import PINNED_MANIFESTS
+from pks_monitoring.kube_yaml import load_documents
+from pks_monitoring.offline.render import RENDER_MARK, UnsafeRender, diff, main, object_path
+from pks_monitoring.settings import MANIFESTS_ENV, PROJECT_ROOT, SECRET_PLACEHOLDER
+from tests.helpers.diffs import changed_files, changed_lines
+from tests.helpers.schemas import validate_core
+from tests.helpers.settings import PINNED_MANIFESTS, SECURE
 
 # Whole-program runs, renders or real tools: left out of `pytest -m "not slow"`.
 pytestmark = pytest.mark.slow
@@ -294,3 +297,63 @@ def test_object_path_of_a_plain_name():
     assert object_path({"kind": "Namespace", "metadata": {"name": "monitoring"}}) == Path(
         "k8s/_cluster/Namespace_monitoring.yaml"
     )
+
+
+# --- a Secret's content in the diff ---------------------------------------------------------------
+
+
+def render_variant(write_stack, tmp_path: Path, name: str, changes: dict) -> Path:
+    out = tmp_path / name
+    assert main(["--config", str(write_stack(changes, f"Pulumi.{name}.yaml")), "--out", str(out)]) == 0
+    return out
+
+
+def scrape(address: str) -> dict:
+    return {"pks-monitoring:nodeExporter": {"staticTargets": [{"name": "pks-api", "address": address}]}}
+
+
+def alerting(severity: str) -> dict:
+    return {
+        "pks-monitoring:alertmanager": {
+            "replicas": 1,
+            "receivers": [
+                {"name": "hook", "type": "webhook", "url": SECURE},
+                {"name": "pager", "type": "pagerduty", "routingKey": SECURE},
+            ],
+            "defaultReceiver": "hook",
+            "routes": [{"receiver": "pager", "severity": severity}],
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    "before, after, changed, old, new",
+    [
+        (alerting("critical"), alerting("warning"), "Secret_alertmanager-main", "critical", "warning"),
+        (scrape("10.0.0.5"), scrape("10.0.0.6"), "Secret_additional-scrape-configs", "10.0.0.5", "10.0.0.6"),
+    ],
+    ids=["alertmanager route", "scrape target"],
+)
+def test_a_changed_route_or_scrape_target_is_one_changed_line(
+    before, after, changed, old, new, write_stack, tmp_path
+):
+    changes = diff(
+        render_variant(write_stack, tmp_path, "before", before),
+        render_variant(write_stack, tmp_path, "after", after),
+    )
+    assert changed_files(changes) == [f"k8s/monitoring/{changed}.yaml"]
+    removed, added = changed_lines(changes)
+    assert removed.startswith("-") and old in removed and new not in removed
+    assert added == "+" + removed[1:].replace(old, new)
+    # The Secret is whole and valid.
+    assert (
+        validate_core(load_documents((tmp_path / "after" / changed_files(changes)[0]).read_text())[0]) == []
+    )
+
+
+def test_the_alertmanager_config_shows_each_secret_value_as_the_placeholder(write_stack, tmp_path):
+    out = render_variant(write_stack, tmp_path, "receivers", alerting("critical"))
+    secret = load_documents((out / "k8s/monitoring/Secret_alertmanager-main.yaml").read_text())[0]
+    receivers = {r["name"]: r for r in yaml.safe_load(secret["stringData"]["alertmanager.yaml"])["receivers"]}
+    assert receivers["hook"]["webhook_configs"][0]["url"] == SECRET_PLACEHOLDER
+    assert receivers["pager"]["pagerduty_configs"][0]["routing_key"] == SECRET_PLACEHOLDER

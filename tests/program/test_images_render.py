@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from pks_monitoring.kube_yaml import load_documents
 from pks_monitoring.offline import images as images_tool
 from pks_monitoring.offline.render import render
 from tests.parts.test_images import named_images
@@ -32,7 +33,7 @@ def rendered(write_stack, tmp_path):
     )
     out = tmp_path / "render"
     render(stack, out)
-    objects = [json.loads(p.read_text()) for p in (out / "k8s").rglob("*.yaml")]
+    objects = [obj for p in (out / "k8s").rglob("*.yaml") for obj in load_documents(p.read_text())]
     return stack, objects, json.loads((out / "outputs.json").read_text())
 
 

@@ -28,8 +28,9 @@ from typing import Any
 import pytest
 import yaml
 
+from pks_monitoring.kube_yaml import load_documents
 from pks_monitoring.offline.render import _as_sent, render
-from pks_monitoring.settings import PROJECT_ROOT
+from pks_monitoring.settings import PROJECT_ROOT, SECRET_PLACEHOLDER
 from tests.helpers.schemas import crd_schemas, validate_core, validate_custom, validate_render
 
 # Whole-program runs, renders or real tools: left out of `pytest -m "not slow"`.
@@ -161,12 +162,12 @@ CONTROL_PLANE_ALERTS = {"KubeSchedulerDown", "KubeControllerManagerDown"}
 
 
 def read(out: Path, relative: str) -> dict[str, Any]:
-    return json.loads((out / relative).read_text())
+    return load_documents((out / relative).read_text())[0]  # JSON as sent, or a Secret's YAML
 
 
 def rendered_objects(out: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     for path in sorted((out / "k8s").rglob("*.yaml")):
-        yield str(path.relative_to(out)), json.loads(path.read_text())
+        yield str(path.relative_to(out)), read(out, str(path.relative_to(out)))
 
 
 def render_variant(write_stack, tmp_path: Path, changes: dict, dev: Path, manifests_dir: Path) -> Path:
@@ -435,9 +436,21 @@ def test_nodeport_storage_retention_placement_and_receivers(
     # Exposed: exactly one more rule, from wherever kube-proxy's masqueraded node-port traffic comes.
     assert read(out, f"{NS}/NetworkPolicy_grafana.yaml") == grafana_policy_with(upstream_policy, [ANY_IPV4])
 
-    # The receivers' `secure:` values went in as the placeholder and the config stays masked (its
-    # content is amtool's to judge: tests/components/test_alertmanager_config.py).
-    assert read(out, f"{NS}/Secret_alertmanager-main.yaml")["stringData"] == "[secret]"
+    # The receivers' `secure:` values went in as the placeholder and stand where they are in the
+    # config, shown in full (its content is amtool's to judge: tests/components/test_alertmanager_config.py).
+    text = read(out, f"{NS}/Secret_alertmanager-main.yaml")["stringData"]["alertmanager.yaml"]
+    integrations = {r["name"]: r for r in yaml.safe_load(text)["receivers"]}
+    assert [
+        integrations[name][f"{kind}_configs"][0][field]
+        for name, kind, field in [
+            ("ops-slack", "slack", "api_url"),
+            ("hook", "webhook", "url"),
+            ("mail", "email", "auth_password"),
+            ("pager", "pagerduty", "routing_key"),
+            ("pager-v1", "pagerduty", "service_key"),
+        ]
+    ] == [SECRET_PLACEHOLDER] * 5
+    assert integrations["ops-slack"]["slack_configs"][0]["channel"] == "#alerts"
 
 
 def test_a_retention_size_the_crd_refuses_is_caught(dev, manifests_dir):

@@ -10,7 +10,7 @@ import pytest
 
 from pks_monitoring.kube_yaml import load_documents
 from pks_monitoring.offline.render import render
-from pks_monitoring.settings import PROJECT_ROOT
+from pks_monitoring.settings import PROJECT_ROOT, SECRET_PLACEHOLDER
 from tests.conftest import UPSTREAM
 from tests.helpers.schemas import crd_schemas, validate_core, validate_custom, validate_render
 
@@ -105,3 +105,16 @@ def test_custom_rejects_unknown_kind(schemas: dict) -> None:
 
 def test_core_rejects_unknown_kind() -> None:
     assert validate_core({"apiVersion": "v1", "kind": "Bogus", "metadata": {"name": "x"}})
+
+
+def test_rendered_secrets_are_whole_objects_that_validate(out_dir: Path) -> None:
+    secrets = [load_documents(p.read_text())[0] for p in sorted((out_dir / "k8s").rglob("Secret_*.yaml"))]
+    names = {s["metadata"]["name"] for s in secrets}
+    assert {"alertmanager-main", "additional-scrape-configs", "grafana-admin", "grafana-config"} <= names
+    for secret in secrets:
+        assert isinstance(secret["stringData"], dict), secret["metadata"]["name"]
+        assert validate_core(secret) == [], secret["metadata"]["name"]
+    # The negative control: a Secret masked whole, as the render once wrote it, is refused.
+    masked = {**secrets[0], "stringData": SECRET_PLACEHOLDER}
+    errors = validate_core(masked)
+    assert errors and errors[0].startswith("stringData"), errors

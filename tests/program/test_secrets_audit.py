@@ -1,7 +1,10 @@
 """Secrets audit (issue 5): a stack whose every secret setting holds a recognisable marker is run
 through the program and written out by the offline render; no marker may show in clear in a
 rendered file, a stack or component output, a command string or any resource input outside a
-Pulumi secret, and each marker must reach the cluster or the commands inside one.
+Pulumi secret, and each marker must reach the cluster or the commands inside one. The render
+shows Secrets in full with secret values as the placeholder: a file may hold no marker in any
+form (as is, JSON-escaped, YAML-quoted, inside base64), and the whole render must be the render
+of the placeholders, byte for byte.
 
 The render cannot decrypt `secure:` values (it passes the placeholder), so the markers go to the
 engine as decrypted config, the way `pulumi up` hands them over: `pks_monitoring.offline.render.render` runs with
@@ -10,8 +13,11 @@ its config source replaced by this stack, and its own writing step writes the fi
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from types import UnionType
@@ -25,9 +31,11 @@ from pulumi.runtime import rpc
 from pydantic import BaseModel, SecretStr
 
 import pks_monitoring.offline.render as render_tool
+from pks_monitoring.offline.conceal import plain
 from pks_monitoring.offline.mock_engine import RecordingMonitor, Run, run_program
 from pks_monitoring.settings import PROJECT, SECRET_PLACEHOLDER, Settings
-from tests.helpers.settings import KUBERNETES_VERSION, RELEASE_MANIFESTS
+from tests.helpers.schemas import validate_core
+from tests.helpers.settings import KUBERNETES_VERSION, RELEASE_MANIFESTS, addon_config
 
 # Whole-program runs, renders or real tools: left out of `pytest -m "not slow"`.
 pytestmark = pytest.mark.slow
@@ -36,8 +44,10 @@ PLAIN_TEXT_REFUSAL = ": a secret given in plain text; "
 
 
 def marker(path: tuple[str, ...]) -> str:
-    """The marker of the secret setting at `path` (config path, `[]` for list items)."""
-    return f"MARKER-{'.'.join(p for p in path if p != '[]')}-7q"
+    """The marker of the secret setting at `path` (config path, `[]` for list items). The quote,
+    backslash and apostrophe change when JSON or YAML quote the marker inside a text: a render that
+    concealed the marker as is only would show those forms."""
+    return f"MARKER-{'.'.join(p for p in path if p != '[]')}-\"q\\'7"
 
 
 # --- every secret setting, from the settings model ------------------------------------------
@@ -108,17 +118,10 @@ AUDIT_STACK: dict[str, Any] = {
     f"{PROJECT}:kubePrometheus": {"manifests": RELEASE_MANIFESTS},
     f"{PROJECT}:grafana": {"adminPassword": marker(ADMIN_PASSWORD)},
     f"{PROJECT}:nodeExporter": {
-        "addon": {
-            "enabled": True,
-            "rollout": True,
-            "deleteOnDestroy": True,
-            "bosh": {
-                "environment": "https://10.0.0.6:25555",
-                "client": "ops_manager",
-                "clientSecret": marker(CLIENT_SECRET),
-                "caCert": f"-----BEGIN CERTIFICATE-----\n{marker(CA_CERT)}\n-----END CERTIFICATE-----\n",
-            },
-        }
+        "addon": addon_config(
+            marker(CLIENT_SECRET),
+            f"-----BEGIN CERTIFICATE-----\n{marker(CA_CERT)}\n-----END CERTIFICATE-----\n",
+        )
     },
     f"{PROJECT}:alertmanager": {
         "receivers": [
@@ -168,7 +171,7 @@ def engine_config(stack: dict[str, Any]) -> dict[str, str]:
 
 def in_clear(value: Any) -> str:
     """Everything of `value` outside Pulumi secrets, as text (secrets masked as the render does)."""
-    return json.dumps(render_tool.plain(value))
+    return json.dumps(plain(value))
 
 
 def secret_values(value: Any) -> Iterator[Any]:
@@ -245,13 +248,81 @@ def test_every_secret_setting_holds_its_marker():
 # --- nothing in clear --------------------------------------------------------------------------
 
 
+def marker_forms(m: str) -> dict[str, str]:
+    """The marker as a text holding it may spell it: as is, JSON-escaped (a JSON document inside
+    a value), between YAML single quotes and between YAML double quotes."""
+    double = yaml.safe_dump(m, default_style='"', width=float("inf")).strip()
+    return {
+        "as is": m,
+        "JSON-escaped": json.dumps(m)[1:-1],
+        "YAML single-quoted": m.replace("'", "''"),
+        "YAML double-quoted": double[1:-1],
+    }
+
+
+BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{8,}={0,2}")
+
+
+def strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from strings(key)
+            yield from strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+
+
+def readable(text: str) -> Iterator[str]:
+    """`text` and every text its base64 runs decode to, however deep. (JSON and YAML quoting
+    leave "MARKER" as it is: only an encoding hides it.)"""
+    yield text
+    for run in BASE64_RUN.findall(text):
+        try:
+            decoded = base64.b64decode(run, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            continue
+        yield from readable(decoded)
+
+
+def leaks(text: str) -> list[str]:
+    """Each marker form found in `text` or in what decodes out of it, named."""
+    found = set()
+    for inner in readable(text):
+        found |= {f"{m} {name}" for m in MARKERS for name, form in marker_forms(m).items() if form in inner}
+        found |= {"MARKER"} if "MARKER" in inner else set()
+    return sorted(found)
+
+
+def test_audit_sees_a_marker_in_each_form_it_can_take_in_a_file():
+    # The negative control of the file check below: each form is found, base64 inside JSON too.
+    m = marker(ADMIN_PASSWORD)
+    auth = base64.b64encode(f"admin:{m}".encode()).decode()
+    assert "MARKER" not in json.dumps({"auths": {"registry": {"auth": auth}}})
+    for text in (
+        json.dumps({"auths": {"registry": {"auth": auth}}}),  # a docker config
+        json.dumps({"password": m}),  # JSON-escaped
+        yaml.safe_dump({"url": f"https://hooks.example/?token={m}"}),  # YAML-quoted
+        json.dumps({"alertmanager.yaml": yaml.safe_dump({"auth_password": m})}),  # YAML in JSON
+    ):
+        assert leaks(text), text
+    concealed = json.dumps({"auths": {"registry": {"auth": base64.b64encode(b"admin:[secret]").decode()}}})
+    assert leaks(concealed) == []
+
+
 def test_no_marker_in_any_rendered_file(audit):
     _, out, _ = audit
     files = [p for p in out.rglob("*") if p.is_file()]
     assert out / "outputs.json" in files and len(files) > 100
+    assert {p.name for p in files if p.parent == out / "bosh"} >= {
+        "Command_node-exporter-runtime-config.yaml",
+        "Command_node-exporter-runtime-config.stdin",
+        "Command_node-exporter-rollout.yaml",
+    }
     for path in files:
-        text = path.read_text()
-        leaked = [m for m in MARKERS if m in text] + (["MARKER"] if "MARKER" in text else [])
+        leaked = leaks(path.read_text())
         assert not leaked, f"{path.relative_to(out)} shows {leaked}"
 
 
@@ -294,9 +365,11 @@ def test_command_strings_are_plain_constants_without_secrets(audit):
 
 def test_every_marker_reaches_the_cluster_or_the_commands_inside_a_secret(audit):
     run, _, _ = audit
-    secrets = [json.dumps(v) for r in run.recorder.resources for v in secret_values(r.inputs)]
+    secrets = [t for r in run.recorder.resources for v in secret_values(r.inputs) for t in strings(v)]
     for m in MARKERS:
-        assert any(m in text for text in secrets), f"{m} reaches nothing: the audit would be vacuous"
+        assert any(m in t for text in secrets for t in readable(text)), (
+            f"{m} reaches nothing: the audit would be vacuous"
+        )
 
 
 def test_provider_gets_the_kubeconfig_as_a_secret(audit):
@@ -313,8 +386,13 @@ def test_grafana_admin_secret_holds_the_password_as_a_secret(audit):
     string_data = secret.inputs["stringData"]
     assert rpc.is_rpc_secret(string_data)
     assert rpc.unwrap_rpc_secret(string_data)["admin-password"] == marker(ADMIN_PASSWORD)
-    rendered = json.loads((out / "k8s/monitoring/Secret_grafana-admin.yaml").read_text())
-    assert rendered["stringData"] == SECRET_PLACEHOLDER
+    # Rendered in full and schema-valid, the password as the placeholder where it stands.
+    rendered = yaml.safe_load((out / "k8s/monitoring/Secret_grafana-admin.yaml").read_text())
+    assert rendered["stringData"] == {
+        **rpc.unwrap_rpc_secret(string_data),
+        "admin-password": SECRET_PLACEHOLDER,
+    }
+    assert validate_core(rendered) == []
     # The Deployment reads it from the Secret, never as a value.
     deployment = json.loads((out / "k8s/monitoring/Deployment_grafana.yaml").read_text())
     env = {
@@ -349,8 +427,43 @@ def test_alertmanager_secret_holds_the_receiver_secrets_as_a_secret(audit):
     assert integrations["mail"]["email_configs"][0]["auth_password"] == receiver_marker("authPassword")
     assert integrations["pager"]["pagerduty_configs"][0]["routing_key"] == receiver_marker("routingKey")
     assert integrations["pager-v1"]["pagerduty_configs"][0]["service_key"] == receiver_marker("serviceKey")
-    rendered = json.loads((out / "k8s/monitoring/Secret_alertmanager-main.yaml").read_text())
-    assert rendered["stringData"] == SECRET_PLACEHOLDER
+    # Rendered in full: the same config, each marker replaced by the placeholder where it stands
+    # (a URL keeps its host and path), so a changed route shows.
+    rendered = yaml.safe_load((out / "k8s/monitoring/Secret_alertmanager-main.yaml").read_text())
+    assert validate_core(rendered) == []
+    shown = yaml.safe_load(rendered["stringData"]["alertmanager.yaml"])
+    assert shown == without_secrets(config)
+    assert shown["route"] == config["route"]  # what routes where, in full
+    hook = {r["name"]: r for r in shown["receivers"]}["hook"]
+    assert hook["webhook_configs"][0] == {
+        **integrations["hook"]["webhook_configs"][0],
+        "url": SECRET_PLACEHOLDER,
+    }
+
+
+# The values of the secret settings: a whole URL for a webhook, not just its token.
+SECRET_VALUES = sorted(
+    (
+        v
+        for path in SECRET_SETTINGS
+        for v in values_at(AUDIT_STACK.get(config_key(path)[0]), config_key(path)[1])
+    ),
+    key=len,
+    reverse=True,
+)
+
+
+def without_secrets(value: Any) -> Any:
+    """`value` with every secret setting's value in its strings replaced by the placeholder."""
+    if isinstance(value, str):
+        for secret in SECRET_VALUES:
+            value = value.replace(secret, SECRET_PLACEHOLDER)
+        return value
+    if isinstance(value, dict):
+        return {k: without_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_secrets(v) for v in value]
+    return value
 
 
 def test_audit_detects_a_marker_in_clear():
@@ -358,7 +471,7 @@ def test_audit_detects_a_marker_in_clear():
     leaked = {"stringData": {"password": marker(ADMIN_PASSWORD)}}
     kept = {"stringData": rpc.wrap_rpc_secret({"password": marker(ADMIN_PASSWORD)})}
     assert "MARKER" in in_clear(leaked) and not list(secret_values(leaked))
-    assert "MARKER" not in in_clear(kept) and marker(ADMIN_PASSWORD) in json.dumps(list(secret_values(kept)))
+    assert "MARKER" not in in_clear(kept) and marker(ADMIN_PASSWORD) in strings(list(secret_values(kept)))
 
 
 # --- secrets given in plain text are refused ------------------------------------------------------
@@ -415,3 +528,21 @@ def test_a_secret_of_the_wrong_type_is_refused_without_showing_it(path):
     message = str(raised.value)
     assert message.count("\n") == 0 and message.startswith(config_key(path)[0]), message
     assert str(NOT_SHOWN) not in message, message
+
+
+# --- ... and nothing derived from one ------------------------------------------------------------
+
+
+def test_the_render_of_the_real_values_is_the_render_of_the_placeholders(audit, tmp_path):
+    # What the offline render shows (every `secure:` value the placeholder) is what a render with
+    # the real values shows, byte for byte: no secret, nor anything made from one (a digest, an
+    # encoding, a value generated at random), reaches a rendered file.
+    _, out, _ = audit
+    stack = AUDIT_STACK
+    for path in SECRET_SETTINGS:
+        stack = with_value(stack, path, SECRET_PLACEHOLDER)
+    placeholders = tmp_path / "placeholders"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(render_tool, "stack_config", lambda _: (engine_config(stack), SECRET_KEYS))
+        render_tool.render(tmp_path / "Pulumi.audit.yaml", placeholders)
+    assert render_tool.diff(placeholders, out) == ""
