@@ -56,7 +56,7 @@ def object_path(obj: dict[str, Any]) -> Path:
 
 def render(stack_file: Path, out: Path) -> None:
     config, secret_keys = stack_config(stack_file)
-    run = run_program(config, secret_keys, stack=_stack_name(stack_file))
+    run = run_program(config, secret_keys, stack=_stack_name(stack_file), stack_file=stack_file)
     if out.exists():
         shutil.rmtree(out)
     files: dict[Path, str] = {}

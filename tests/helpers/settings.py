@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 
 import pytest
-import yaml
 
 from pks_monitoring.settings import PROJECT_ROOT, Settings, SettingsError
+from pks_monitoring.stack_file import read_config
 
 # The one pin of the kube-prometheus release: Pulumi.yaml's project config, as every stack reads it.
-PINNED_MANIFESTS: str = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text())["config"][
-    "pks-monitoring:kubePrometheus"
-]["value"]["manifests"]
+PINNED_MANIFESTS: str = read_config(PROJECT_ROOT / "Pulumi.yaml")["pks-monitoring:kubePrometheus"]["value"][
+    "manifests"
+]
 # The release the suite runs against: the pin, or another shared release named by
 # PKS_TEST_RELEASE (tools/test.sh runs the suite once per shared release). conftest points the
 # program at its manifests through KUBE_PROMETHEUS_MANIFESTS.
