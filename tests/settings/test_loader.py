@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -205,3 +206,54 @@ def test_a_secrets_value_is_never_shown():
     with pytest.raises(SettingsError) as raised:
         loader.from_raw(Token, {"pks-monitoring:token": "hunter2-MARKER"})
     assert "MARKER" not in str(raised.value) and str(raised.value).startswith("pks-monitoring:token: ")
+
+
+# --- a secret setting is itself secret, whatever its siblings are --------------------------------
+
+ALERTMANAGER = "pks-monitoring:alertmanager"
+PLAIN_URL = "https://hooks.example/MARKER"
+
+
+def receivers(second_url) -> dict:
+    """Two webhook receivers: the first's URL `secure:`, the second's `second_url`."""
+    hooks = [
+        {"name": "one", "type": "webhook", "url": {"secure": "v1:AAAA"}},
+        {"name": "two", "type": "webhook", "url": second_url},
+    ]
+    return {ALERTMANAGER: {"receivers": hooks, "defaultReceiver": "one"}}
+
+
+def plain_refusal(message: str) -> None:
+    path = f"{ALERTMANAGER}.receivers[1].url"
+    assert message == (
+        f"{path}: a secret given in plain text; set it with `pulumi config set --secret --path '{path}' <value>`"
+    )
+
+
+def test_a_plain_secret_beside_a_secure_one_is_refused_offline(write_stack, run_stack):
+    # The engine marks the whole alertmanager key secret for the first URL: the file says the
+    # second is plain text.
+    stack = write_stack(receivers(PLAIN_URL))
+    _, secret_keys = stack_config(stack)
+    assert ALERTMANAGER in secret_keys
+    with pytest.raises(SettingsError) as raised:
+        run_stack(stack)
+    plain_refusal(str(raised.value))
+    run_stack(write_stack(receivers({"secure": "v1:BBBB"})))  # both secure: accepted
+
+
+def test_under_the_engine_the_stack_file_beside_the_project_tells_plain_leaves(
+    write_stack, tmp_path, monkeypatch
+):
+    stack = write_stack(receivers(PLAIN_URL), name="Pulumi.dev.yaml")
+    monkeypatch.setattr(loader, "PROJECT_ROOT", tmp_path)
+    config, secret_keys = stack_config(stack)
+    decrypted = json.loads(config[ALERTMANAGER])  # what the CLI hands: the secure values decrypted
+    decrypted["receivers"][0]["url"] = "https://hooks.example/decrypted"
+    config = {**config, ALERTMANAGER: json.dumps(decrypted)}
+    with pytest.raises(SettingsError) as raised:
+        run_program(config, secret_keys, stack="dev")
+    plain_refusal(str(raised.value))
+    # A file that is not the one the engine read (its plain value differs): not judged by it.
+    decrypted["receivers"][1]["url"] = "https://hooks.example/other"
+    run_program({**config, ALERTMANAGER: json.dumps(decrypted)}, secret_keys, stack="dev")
