@@ -41,13 +41,24 @@ class StackFileError(SettingsError):
     """One line: the stack file, the key, what is wrong and the fix."""
 
 
+def shown(text: str) -> str:
+    """A file name or key as it goes in an error line: quoted when it holds a newline or
+    another character that would break the line."""
+    return text if text.isprintable() else repr(text)
+
+
+def _error(file: Path, problem: str, path: tuple[str | int, ...] | None = None) -> StackFileError:
+    where = shown(str(file)) if path is None else f"{shown(str(file))}: {key_path(path)}"
+    return StackFileError(f"{where}: {problem}")
+
+
 def key_path(path: tuple[str | int, ...]) -> str:
     """A place in the file as the operator names it: the config key and its `--path` below
     (`pks-monitoring:grafana.adminPassword`, `...apps[0]`), or the document's own key."""
     parts = list(path[1:] if path[:1] == ("config",) and len(path) > 1 else path)
     if not parts:
         return "(the document)"
-    return str(parts[0]) + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts[1:])
+    return shown(str(parts[0]) + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts[1:]))
 
 
 class _Loader(yaml.SafeLoader):
@@ -65,7 +76,7 @@ class _Loader(yaml.SafeLoader):
         self._weights: dict[int, int] = {}
 
     def fail(self, problem: str) -> StackFileError:
-        return StackFileError(f"{self.file}: {key_path(tuple(self.path))}: {problem}")
+        return _error(self.file, problem, tuple(self.path))
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         # A mapping's value (index: its key's node) or a list's item (its position) is named by
@@ -120,7 +131,7 @@ def _value(loader: _Loader, node: Node, path: tuple[str | int, ...]) -> Any:
     """`node` as plain Python (dict, list, str, int, float, bool, None), or one line why not."""
 
     def fail(problem: str) -> StackFileError:
-        return StackFileError(f"{loader.file}: {key_path(path)}: {problem}")
+        return _error(loader.file, problem, path)
 
     if isinstance(node, MappingNode) and node.tag == _MAP_TAG:
         mapping: dict[str, Any] = {}
@@ -152,14 +163,14 @@ def read_text(file: Path) -> str:
     """The file's text: a regular file (not a directory, device or symlink loop) of UTF-8."""
     try:
         if not stat.S_ISREG(os.stat(file).st_mode):
-            raise StackFileError(f"{file}: not a regular file; point at a stack file")
+            raise _error(file, "not a regular file; point at a stack file")
         data = file.read_bytes()
     except OSError as error:
-        raise StackFileError(f"{file}: cannot be read ({error.strerror}); point at a stack file") from None
+        raise _error(file, f"cannot be read ({error.strerror}); point at a stack file") from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise StackFileError(f"{file}: byte {error.start} is not UTF-8; save the file as UTF-8") from None
+        raise _error(file, f"byte {error.start} is not UTF-8; save the file as UTF-8") from None
 
 
 def read_document(file: Path) -> dict[str, Any]:
@@ -173,13 +184,13 @@ def read_document(file: Path) -> dict[str, Any]:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise StackFileError(f"{file}: not valid YAML{where}: {problem}; fix the syntax") from None
+        problem = (getattr(error, "problem", None) or str(error)).splitlines()[0]
+        raise _error(file, f"not valid YAML{where}: {problem}; fix the syntax") from None
     finally:
         if loader is not None:
             loader.dispose()
     if not isinstance(document, dict):
-        raise StackFileError(f"{file}: the file is {_kind(document)}; it must be a mapping (config: ...)")
+        raise _error(file, f"the file is {_kind(document)}; it must be a mapping (config: ...)")
     return document
 
 
@@ -189,7 +200,7 @@ def read_config(file: Path) -> dict[str, Any]:
     if config is None:
         return {}
     if not isinstance(config, dict):
-        raise StackFileError(f"{file}: config: is {_kind(config)}; it must be a mapping of config keys")
+        raise _error(file, f"config: is {_kind(config)}; it must be a mapping of config keys")
     return config
 
 

@@ -131,3 +131,13 @@ def test_the_render_exits_2_with_the_line(text, key, words, tmp_path, capsys, mo
     assert err.count("\n") == 1 and err.startswith(f"error: {stack}: "), err
     assert words in err, err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_newline_in_a_file_name_or_key_stays_on_the_line(tmp_path):
+    stack = tmp_path / "Pulumi.a\nb.yaml"
+    stack.write_text('config:\n  "p:x\\ny": 2024-01-01\n')
+    with pytest.raises(StackFileError) as raised:
+        read_config(stack)
+    assert str(raised.value) == f"{str(stack)!r}: 'p:x\\ny': " + (
+        "a value tagged !!timestamp is not taken; a YAML date or time; quote it to make it a string"
+    )

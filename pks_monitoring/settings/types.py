@@ -24,6 +24,10 @@ SECRET_PLACEHOLDER = "[secret]"
 class SettingsError(pulumi.RunError):
     """One line naming the config key and the fix; `pulumi up` prints it without a traceback."""
 
+    def __init__(self, message: str) -> None:
+        # One line whatever it quotes: a key or a file name may hold a newline.
+        super().__init__("\\n".join(message.splitlines()))
+
 
 class Model(BaseModel):
     # camelCase in YAML (what operators write), snake_case in Python; unknown keys are refused

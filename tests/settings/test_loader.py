@@ -257,3 +257,9 @@ def test_under_the_engine_the_stack_file_beside_the_project_tells_plain_leaves(
     # A file that is not the one the engine read (its plain value differs): not judged by it.
     decrypted["receivers"][1]["url"] = "https://hooks.example/other"
     run_program({**config, ALERTMANAGER: json.dumps(decrypted)}, secret_keys, stack="dev")
+
+
+def test_a_key_with_a_newline_is_still_one_line():
+    assert_one_line_error(
+        {**BASE, "pks-monitoring:prometheus": {"a\nb": 1}}, "pks-monitoring:prometheus.a\\nb", "unknown key"
+    )
