@@ -12,6 +12,7 @@ import yaml
 
 from pks_monitoring.offline.mock_engine import Recorder, RecordingMonitor, run_program, stack_config
 from pks_monitoring.settings import MANIFESTS_ENV, PROJECT, PROJECT_ROOT
+from pks_monitoring.stack_file import read_document
 from pks_monitoring.upstream import KubePrometheus
 from tests.helpers.micrometer import app_prometheus, spring_boot_app  # noqa: F401 (fixtures)
 from tests.helpers.settings import PINNED_MANIFESTS, RELEASE_MANIFESTS, pin_the_release_under_test
@@ -42,7 +43,7 @@ def dev_stack_file() -> Path:
 
 
 def load_stack_file(path: Path) -> dict:
-    return yaml.safe_load(path.read_text())
+    return read_document(path)
 
 
 @pytest.fixture
@@ -70,7 +71,7 @@ def run_stack():
 
     def run(stack_file: Path, preview: bool = False):
         config, secret_keys = stack_config(stack_file)
-        return run_program(config, secret_keys, preview=preview)
+        return run_program(config, secret_keys, preview=preview, stack_file=stack_file)
 
     return run
 

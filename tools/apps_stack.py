@@ -17,13 +17,14 @@ from typing import Any
 import yaml
 
 from pks_monitoring.settings import PROJECT, PROJECT_ROOT
+from pks_monitoring.stack_file import read_config
 
 NAMESPACES = 20
 
 
 def apps_stack_config(n: int) -> dict[str, Any]:
     """The dev stack's config (Pulumi.dev.yaml) plus n apps."""
-    config = dict(yaml.safe_load((PROJECT_ROOT / "Pulumi.dev.yaml").read_text())["config"])
+    config = read_config(PROJECT_ROOT / "Pulumi.dev.yaml")
     config[f"{PROJECT}:apps"] = [
         {
             "name": f"app-{i:03d}",

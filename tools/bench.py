@@ -38,17 +38,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from pks_monitoring.settings import MANIFESTS_ENV, PROJECT_ROOT
+from pks_monitoring.stack_file import read_config
 
 
 def manifests_dir() -> Path:
     env = os.environ.get(MANIFESTS_ENV)
     if env:
         return Path(env)
-    project = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text())
-    return PROJECT_ROOT / project["config"]["pks-monitoring:kubePrometheus"]["value"]["manifests"]
+    project = read_config(PROJECT_ROOT / "Pulumi.yaml")
+    return PROJECT_ROOT / project["pks-monitoring:kubePrometheus"]["value"]["manifests"]
 
 
 def naive_files(root: Path | None = None) -> list[Path]:

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, Optional
 
 import pulumi
-import yaml
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
@@ -25,6 +24,7 @@ from pulumi.runtime.sync_await import _sync_await
 from pks_monitoring.kube_yaml import load_documents
 from pks_monitoring.offline.yaml_objects import read_objects_elsewhere
 from pks_monitoring.settings import PROJECT, PROJECT_ROOT, SECRET_PLACEHOLDER
+from pks_monitoring.stack_file import ENGINE_STACK_FILE, is_secure, read_config
 
 YAML_V2_COMPONENTS = ("kubernetes:yaml/v2:ConfigGroup", "kubernetes:yaml/v2:ConfigFile")
 
@@ -175,9 +175,8 @@ class RecordingMonitor(mocks.MockMonitor):
 
 def project_config() -> dict[str, Any]:
     """Pulumi.yaml's project config, full keys to values, as every stack inherits it."""
-    project = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text()) or {}
     merged: dict[str, Any] = {}
-    for key, spec in (project.get("config") or {}).items():
+    for key, spec in read_config(PROJECT_ROOT / "Pulumi.yaml").items():
         value = spec.get("value", spec.get("default")) if isinstance(spec, dict) else spec
         if value is not None:
             merged[key if ":" in key else f"{PROJECT}:{key}"] = value
@@ -189,8 +188,7 @@ def stack_config(stack_file: Path) -> tuple[dict[str, str], list[str]]:
     the stack file's; structured values as JSON; `secure:` values, which only the Pulumi CLI can
     decrypt, replaced by the placeholder and their keys marked secret."""
     merged = project_config()
-    stack = yaml.safe_load(stack_file.read_text()) or {}
-    merged.update(stack.get("config") or {})
+    merged.update(read_config(stack_file))
 
     config, secret_keys = {}, []
     for key, value in merged.items():
@@ -202,7 +200,7 @@ def stack_config(stack_file: Path) -> tuple[dict[str, str], list[str]]:
 
 
 def _replace_secure(value: Any) -> tuple[Any, bool]:
-    if isinstance(value, dict) and set(value) == {"secure"}:
+    if is_secure(value):
         return SECRET_PLACEHOLDER, True
     if isinstance(value, dict):
         pairs = {k: _replace_secure(v) for k, v in value.items()}
@@ -233,8 +231,11 @@ def run_program(
     program: Path = PROJECT_ROOT / "__main__.py",
     project: str = PROJECT,
     mocks: Optional[Recorder] = None,
+    stack_file: Optional[Path] = None,
 ) -> Run:
-    """Run `program` (of `project`) as `pulumi up` (or `preview`) would, against `mocks`."""
+    """Run `program` (of `project`) as `pulumi up` (or `preview`) would, against `mocks`;
+    `stack_file`: the file `config` was read from, which the program reads too (for what the
+    engine's config does not say: which leaves are `secure:`, which scalars are strings)."""
     recorder = mocks or Recorder()
     monitor = RecordingMonitor(recorder)
     pulumi.runtime.set_mocks(recorder, project=project, stack=stack, preview=preview, monitor=monitor)
@@ -242,9 +243,11 @@ def run_program(
     # set_mocks made a root stack for tests that build resources directly; a program runs in a
     # stack of its own, which registers the exports as the engine's stack outputs.
     settings.set_root_resource(None)  # type: ignore[arg-type]
+    told = ENGINE_STACK_FILE.set(stack_file)
     try:
         _sync_await(run_in_stack(lambda: _run_path(program)))
     finally:
+        ENGINE_STACK_FILE.reset(told)
         # A run that fails leaves its unfinished outputs in the SDK's settings, which set_mocks
         # does not reset: the next run in this process would await them and fail with this error.
         settings.SETTINGS.outputs = set()

@@ -109,7 +109,7 @@ def replace_out(out: Path) -> None:
 
 def render(stack_file: Path, out: Path) -> None:
     config, secret_keys = stack_config(stack_file)
-    run = run_program(config, secret_keys, stack=_stack_name(stack_file))
+    run = run_program(config, secret_keys, stack=_stack_name(stack_file), stack_file=stack_file)
     secrets = secret_config(config)  # what the run read as secret settings: never in a file
     files: dict[Path, str] = {}
     for registration in run.recorder.kubernetes_objects():

@@ -181,6 +181,8 @@ class Settings(Model):
             )
 
 
-def plain_text_secrets(raw_config: dict[str, Any], secret_keys: set[str]) -> list[str]:
+def plain_text_secrets(
+    raw_config: dict[str, Any], secret_keys: set[str], written: dict[str, Any] | None = None
+) -> list[str]:
     """loader.plain_text_secrets for the stack's settings."""
-    return loader.plain_text_secrets(Settings, raw_config, secret_keys)
+    return loader.plain_text_secrets(Settings, raw_config, secret_keys, written)

@@ -7,10 +7,11 @@ import ipaddress
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
 PROJECT = "pks-monitoring"
@@ -23,11 +24,35 @@ SECRET_PLACEHOLDER = "[secret]"
 class SettingsError(pulumi.RunError):
     """One line naming the config key and the fix; `pulumi up` prints it without a traceback."""
 
+    def __init__(self, message: str) -> None:
+        # One line whatever it quotes: a key or a file name may hold a newline.
+        super().__init__("\\n".join(message.splitlines()))
+
 
 class Model(BaseModel):
     # camelCase in YAML (what operators write), snake_case in Python; unknown keys are refused
     # so a typo never silently falls back to a default.
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_as_number(cls, value: Any, info: ValidationInfo) -> Any:
+        # Pydantic takes `true` for 1 (YAML `replicas: true`, JSON true from the engine): a
+        # slip, never a count or a port.
+        if (
+            isinstance(value, bool)
+            and info.field_name
+            and _numeric(cls.model_fields[info.field_name].annotation)
+        ):
+            raise ValueError(f"a number, not {str(value).lower()}")
+        return value
+
+
+def _numeric(annotation: Any) -> bool:
+    """Whether a field's type is a number (int or float, optional or annotated)."""
+    while get_origin(annotation) in (Union, UnionType, Annotated):
+        annotation = next(a for a in get_args(annotation) if a is not type(None))
+    return annotation in (int, float)
 
 
 def undecrypted(value: SecretStr) -> bool:

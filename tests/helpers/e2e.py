@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from pks_monitoring.settings.types import PROJECT_ROOT
+from pks_monitoring.stack_file import read_config
 
 # What the tier runs on: the CLI and the provider, the control plane, the monitoring itself.
 GROUPS = ("pulumi", "kubernetes", "monitoring")
@@ -179,7 +180,7 @@ def new_stack(
 
 def local_config() -> dict[str, Any]:
     """Pulumi.local.yaml's settings, as committed."""
-    return yaml.safe_load((PROJECT_ROOT / "Pulumi.local.yaml").read_text())["config"]
+    return read_config(PROJECT_ROOT / "Pulumi.local.yaml")
 
 
 def marker(kind: str) -> str:

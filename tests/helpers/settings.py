@@ -5,15 +5,13 @@ from __future__ import annotations
 import os
 
 import pytest
-import yaml
 
 from pks_monitoring.offline import mock_engine
 from pks_monitoring.settings import PROJECT, PROJECT_ROOT, Settings, SettingsError
+from pks_monitoring.stack_file import read_config
 
 # The one pin of the kube-prometheus release: Pulumi.yaml's project config, as every stack reads it.
-PIN: dict[str, str] = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text())["config"][
-    "pks-monitoring:kubePrometheus"
-]["value"]
+PIN: dict[str, str] = read_config(PROJECT_ROOT / "Pulumi.yaml")["pks-monitoring:kubePrometheus"]["value"]
 PINNED_MANIFESTS: str = PIN["manifests"]
 PINNED_RELEASE: str = PIN["release"]
 # The release the suite runs against: the pin, or another shared release named by

@@ -209,6 +209,9 @@ def audit(tmp_path_factory) -> tuple[Run, Path, list[tuple[str, Any]]]:
         patch.setattr(render_tool, "stack_config", lambda _: (engine_config(AUDIT_STACK), SECRET_KEYS))
         patch.setattr(render_tool, "run_program", run_and_keep)
         patch.setattr(RecordingMonitor, "RegisterResourceOutputs", keep_outputs)
+        # The config comes from the patched stack_config (its secrets decrypted, as under the
+        # engine); the file the program reads beside it says nothing more.
+        (out.parent / "Pulumi.audit.yaml").write_text("config: {}\n")
         render_tool.render(out.parent / "Pulumi.audit.yaml", out)
     return runs[0], out, outputs
 
