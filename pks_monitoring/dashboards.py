@@ -112,6 +112,11 @@ def _read(path: Path) -> Dashboard:
             f"{where}: not JSON ({error.msg} at line {error.lineno} column {error.colno}); "
             "fix it or export the dashboard again (Grafana: Share > Export)"
         ) from None
+    except RecursionError:
+        # Python's decoder recurses per level: no dashboard Grafana exports nests that deep.
+        raise SettingsError(
+            f"{where}: JSON nested too deeply to be a dashboard; export the dashboard again (Grafana: Share > Export)"
+        ) from None
     if not isinstance(model, dict):
         raise SettingsError(
             f"{where}: a JSON {type(model).__name__}, not a dashboard object; "

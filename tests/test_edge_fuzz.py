@@ -221,7 +221,6 @@ def test_a_dashboards_folder_is_dashboards_or_one_line(files):
             assert len(dashboards) == len(files)
 
 
-@pytest.mark.xfail(strict=True, reason="dashboards.py decodes JSON recursively: RecursionError (issue 15)")
 def test_a_deeply_nested_dashboard_is_one_line(tmp_path):
     (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(SettingsError):
