@@ -28,6 +28,7 @@ from pks_monitoring.offline.render import plain
 from pks_monitoring.settings import PROJECT_ROOT, SettingsError
 from tests.helpers.app_monitor import ENDPOINT_SLICE_GRANTS, ENDPOINTS_GRANTS, grants, objects
 from tests.helpers.dashboards import (
+    ALL_CLUSTERS,
     BUILT_INS,
     SOMEWHERE,
     check_rules,
@@ -306,7 +307,7 @@ def test_dashboard_loads_next_to_ours_and_upstreams(tmp_path, kube_prometheus, e
 
 def test_dashboard_queries_parse_and_select_the_app(tmp_path, example_dashboards):
     queries = every_query(example_dashboards)
-    assert len(queries) == 8  # 5 panels, 3 query variables
+    assert len(queries) == 9  # 5 panels, 4 query variables
     result = check_rules(tmp_path / "queries.yaml", {k: substitute(v, SOMEWHERE) for k, v in queries.items()})
     assert result.returncode == 0, result.stdout + result.stderr
     problems = {
@@ -326,8 +327,9 @@ def test_dashboard_answers_for_a_micrometer_app_and_only_for_it(
     tests/components/test_dashboards.py): every panel has data, every variable finds the app, and
     another namespace, job or instance gets nothing."""
     (dashboard,) = example_dashboards
-    app = {**APP, "instance": spring_boot_app}
-    variables = {**BUILT_INS, **app}
+    # A cluster's own Prometheus: no series has the cluster label, Grafana offers only All.
+    app = {**APP, "instance": spring_boot_app, "cluster": None}
+    variables = {**BUILT_INS, **APP, **ALL_CLUSTERS, "instance": spring_boot_app}
     queries = panel_queries(dashboard)
     empty = {
         name: expr

@@ -547,5 +547,6 @@ def test_the_render_of_the_real_values_is_the_render_of_the_placeholders(audit, 
     placeholders = tmp_path / "placeholders"
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(render_tool, "stack_config", lambda _: (engine_config(stack), SECRET_KEYS))
+        (tmp_path / "Pulumi.audit.yaml").write_text("config: {}\n")  # as in `audit`
         render_tool.render(tmp_path / "Pulumi.audit.yaml", placeholders)
     assert render_tool.diff(placeholders, out) == ""
