@@ -14,6 +14,7 @@ from pks_monitoring.settings.types import (
     prometheus_duration,
     prometheus_size,
     prometheus_size_value,
+    unique_names,
 )
 from pks_monitoring.settings.workloads import ReplicatedWorkload, StatefulVolumeSettings, amount
 
@@ -71,10 +72,7 @@ class PrometheusSettings(ReplicatedWorkload):
     @field_validator("remote_write")
     @classmethod
     def _unique_names(cls, value: list[RemoteWriteEndpoint]) -> list[RemoteWriteEndpoint]:
-        names = [endpoint.name for endpoint in value]
-        twice = next((n for n in names if names.count(n) > 1), None)
-        if twice is not None:
-            raise ValueError(f"two endpoints are named {twice!r}; give each its own name")
+        unique_names([endpoint.name for endpoint in value], "endpoints")
         return value
 
     @model_validator(mode="after")
