@@ -207,11 +207,12 @@ def wait_http_ok(
 def basic_auth(username: str, password: str) -> tuple[dict[str, Any], dict[str, str]]:
     """A Prometheus web config (`--web.config.file`) that admits only `username` with `password`,
     and the request headers that pass it."""
-    import crypt  # Python 3.11's; bcrypt is what the web config takes (exporter-toolkit)
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt  # Python 3.11's; bcrypt is what the web config takes (exporter-toolkit)
+
         hashed = crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))
     token = base64.b64encode(f"{username}:{password}".encode()).decode()
     return {"basic_auth_users": {username: hashed}}, {"Authorization": f"Basic {token}"}

@@ -25,7 +25,7 @@ from pks_monitoring.settings import Settings
 from pks_monitoring.settings.remote_write import RemoteWriteEndpoint
 from pks_monitoring.upstream import PROMETHEUS
 from tests.conftest import UPSTREAM
-from tests.helpers.prometheus_tools import require, run_tool
+from tests.helpers.prometheus_tools import basic_auth, require, run_tool, start_prometheus
 from tests.helpers.schemas import crd_schemas, validate_custom
 from tests.settings.test_remote_write import (
     ACCEPTED_QUEUES,
@@ -183,3 +183,47 @@ def test_promtool_refuses_every_relabeling_the_settings_refuse(tmp_path, relabel
     entry["write_relabel_configs"][0]["action"] = str(relabeling.get("action", "replace")).lower()
     result = promtool_check(tmp_path, [entry])
     assert result.returncode != 0, f"promtool takes {relabeling}, which the settings refuse ({words})"
+
+
+@pytest.mark.slow
+def test_a_real_prometheus_delivers_to_a_store_behind_basic_auth(tmp_path, request):
+    # Both ends real (Debian's Prometheus): the remote_write entry from the settings' endpoint,
+    # its password from the Secret's data, reaches a receiver that demands it; the series carry
+    # the external label. The operator's own rendering of it is the e2e tier's
+    # (test_the_central_store_receives_every_series_with_the_cluster_label).
+    store_root, sender_root = tmp_path / "store", tmp_path / "sender"
+    store_root.mkdir()
+    sender_root.mkdir()
+    web, headers = basic_auth("pks", SECRETS["password"])
+    (store_root / "web.yml").write_text(yaml.safe_dump(web))
+    (store_root / "prometheus.yml").write_text("global: {}\n")
+    store = start_prometheus(
+        store_root / "prometheus.yml",
+        store_root,
+        request,
+        flags=["--web.enable-remote-write-receiver", f"--web.config.file={store_root / 'web.yml'}"],
+        headers=headers,
+    )
+    (endpoint,) = endpoints(
+        {
+            "name": "central",
+            "url": f"{store.base}/api/v1/write",
+            "basicAuth": {"username": "pks", "password": SECRETS["password"]},
+            "queueConfig": {"batchSendDeadline": "1s"},
+        }
+    )
+    sender_config = {
+        "global": {"scrape_interval": "1s", "external_labels": {"cluster": "demo"}},
+        "scrape_configs": [
+            {"job_name": "store", "static_configs": [{"targets": [store.base.split("//")[1]]}]}
+        ],
+        "remote_write": [generated(endpoint)],
+    }
+    (sender_root / "prometheus.yml").write_text(yaml.safe_dump(sender_config))
+    sender = start_prometheus(sender_root / "prometheus.yml", sender_root, request)
+    # The sender scrapes the store, which answers 401 without credentials: up 0, sent all the same.
+    received = store.poll(
+        lambda: store.vector('up{job="store",cluster="demo"}'), "the sender's series at the store", timeout=30
+    )
+    assert received[0]["metric"]["instance"] == store.base.split("//")[1]
+    assert sender.vector('prometheus_remote_storage_samples_failed_total{remote_name="central"} > 0') == []
