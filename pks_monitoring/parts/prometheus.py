@@ -1,5 +1,6 @@
 """Prometheus (`prometheus`): upstream's Prometheus `k8s` resource with the replicas, retention,
-storage, resources and placement from settings."""
+storage, resources and placement from settings, the cluster label and remote write
+(`parts.remote_write`, with the Secret it adds)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from functools import partial
 from typing import Optional
 
 from pks_monitoring.manifests import Manifest, Transformation, is_object
-from pks_monitoring.parts.part import Part, StackInputs
+from pks_monitoring.parts.part import Added, Part, StackInputs
+from pks_monitoring.parts.remote_write import remote_write_secret, set_remote_write
 from pks_monitoring.upstream import PROMETHEUS
 from pks_monitoring.workloads import (
     claim_template,
@@ -47,6 +49,8 @@ def patches(inputs: StackInputs) -> list[Transformation]:
         partial(set_retention, time=prometheus.retention.time, size=prometheus.retention_size()),
         partial(set_placement, kind="Prometheus", name=PROMETHEUS, **placement(prometheus)),
     ]
+    if prometheus.remote_write:
+        transformations.append(partial(set_remote_write, endpoints=prometheus.remote_write))
     if prometheus.storage.enabled:
         claim = claim_template(prometheus.storage, inputs.settings.storage.default_class())
         transformations.append(
@@ -55,4 +59,13 @@ def patches(inputs: StackInputs) -> list[Transformation]:
     return transformations
 
 
-PART = Part("prometheus", patches)
+def objects(inputs: StackInputs) -> list[Added]:
+    """The remote write Secret, when there are endpoints; the Prometheus resource waits for it
+    (so the operator never reconciles references to keys that are not there yet)."""
+    endpoints = inputs.settings.prometheus.remote_write
+    if not endpoints:
+        return []
+    return [Added(remote_write_secret(inputs.namespace, endpoints), awaited=True)]
+
+
+PART = Part("prometheus", patches, objects)

@@ -8,7 +8,7 @@ from typing import Any, Literal, Optional
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from pks_monitoring.settings.prometheus_syntax import alertmanager_group_by, alertmanager_matchers
-from pks_monitoring.settings.types import Dns1123Label, Model, prometheus_duration, undecrypted
+from pks_monitoring.settings.types import Dns1123Label, Model, prometheus_duration, undecrypted, unique_names
 from pks_monitoring.settings.workloads import ReplicatedWorkload
 
 # What each receiver type takes besides name, type and sendResolved (Python names): required,
@@ -155,10 +155,7 @@ class AlertmanagerSettings(ReplicatedWorkload):
     @field_validator("receivers")
     @classmethod
     def _unique_names(cls, value: list[AlertReceiver]) -> list[AlertReceiver]:
-        names = [r.name for r in value]
-        twice = next((n for n in names if names.count(n) > 1), None)
-        if twice is not None:
-            raise ValueError(f"two receivers are named {twice!r}; give each its own name")
+        unique_names([r.name for r in value], "receivers")
         return value
 
     @field_validator("group_by")

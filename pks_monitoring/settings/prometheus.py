@@ -1,5 +1,5 @@
-"""`prometheus`: the Prometheus `k8s` resource: replicas, storage, retention, resources and
-placement."""
+"""`prometheus`: the Prometheus `k8s` resource: replicas, storage, retention, resources,
+placement, the cluster label and remote write."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from typing import Optional
 
 from pydantic import Field, field_validator, model_validator
 
+from pks_monitoring.settings.remote_write import RemoteWriteEndpoint
 from pks_monitoring.settings.types import (
     Model,
     prometheus_duration,
     prometheus_size,
     prometheus_size_value,
+    unique_names,
 )
 from pks_monitoring.settings.workloads import ReplicatedWorkload, StatefulVolumeSettings, amount
 
@@ -54,6 +56,8 @@ class PrometheusSettings(ReplicatedWorkload):
     # Prometheus (remote write, federation) and on every alert: a Prometheus label name, not
     # reserved (`__`), not one the operator sets.
     cluster_label: str = Field(default="cluster", pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+    # The central stores every series goes to (settings.remote_write); none by default.
+    remote_write: list[RemoteWriteEndpoint] = []
 
     @field_validator("cluster_label")
     @classmethod
@@ -63,6 +67,12 @@ class PrometheusSettings(ReplicatedWorkload):
                 f"{value} is reserved (names starting with __) or set by prometheus-operator "
                 f"({', '.join(OPERATOR_EXTERNAL_LABELS)}); choose another label name, e.g. cluster"
             )
+        return value
+
+    @field_validator("remote_write")
+    @classmethod
+    def _unique_names(cls, value: list[RemoteWriteEndpoint]) -> list[RemoteWriteEndpoint]:
+        unique_names([endpoint.name for endpoint in value], "endpoints")
         return value
 
     @model_validator(mode="after")

@@ -61,6 +61,13 @@ def undecrypted(value: SecretStr) -> bool:
     return value.get_secret_value() == SECRET_PLACEHOLDER
 
 
+def unique_names(names: list[str], what: str) -> None:
+    """A ValueError naming the first name given twice among `names` (of `what`, plural)."""
+    twice = next((n for n in names if names.count(n) > 1), None)
+    if twice is not None:
+        raise ValueError(f"two {what} are named {twice!r}; give each its own name")
+
+
 # A DNS-1123 label: what Kubernetes accepts as a namespace or object name.
 DNS1123_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 Dns1123Label = Annotated[str, Field(pattern=DNS1123_LABEL)]

@@ -14,7 +14,10 @@ import os
 import re
 import signal
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,7 +29,15 @@ from pks_monitoring.dashboards import Dashboard, load_dashboards, shipped_dashbo
 from pks_monitoring.settings.types import PROJECT_ROOT
 from tests.helpers.dashboards import BUILT_INS, has_data, panel_queries, substitute, variable_queries
 from tests.helpers.e2e import Cluster, Stack, local_config, marker, new_stack, run
-from tests.helpers.prometheus_tools import PrometheusAPI, get_json, require_pinned, wait_until
+from tests.helpers.prometheus_tools import (
+    LOOPBACK,
+    PrometheusAPI,
+    basic_auth,
+    get_json,
+    require_pinned,
+    start_prometheus,
+    wait_until,
+)
 from tools.monitor.pod_network import add_route
 from tools.monitor.webhook_receiver import notifications
 
@@ -47,13 +58,53 @@ def wait(probe: Callable[[], T], what: str, timeout: float = ROUND) -> T:
     return wait_until(probe, timeout, what, interval=1)
 
 
-def settings() -> dict[str, Any]:
+@dataclass(frozen=True)
+class CentralStore:
+    """A second, real Prometheus (the pinned one) that takes series only by remote write, behind
+    basic auth: the central store of many clusters."""
+
+    api: PrometheusAPI
+    password: str
+
+    @property
+    def write_url(self) -> str:
+        return f"{self.api.base}/api/v1/write"
+
+
+CENTRAL_USER = "pks-remote-write"
+CENTRAL_PASSWORD_KEY = "pks-monitoring:prometheus.remoteWrite[0].basicAuth.password"
+
+
+@pytest.fixture(scope="module")
+def central_store(request, tmp_path_factory) -> CentralStore:
+    root = tmp_path_factory.mktemp("central-store")
+    password = marker("remote-write")
+    web, headers = basic_auth(CENTRAL_USER, password)
+    (root / "web.yml").write_text(yaml.safe_dump(web))
+    (root / "prometheus.yml").write_text("global: {}\n")  # scrapes nothing: all comes by remote write
+    api = start_prometheus(
+        root / "prometheus.yml",
+        root,
+        request,
+        binary=require_pinned("prometheus"),
+        flags=["--web.enable-remote-write-receiver", f"--web.config.file={root / 'web.yml'}"],
+        headers=headers,
+    )
+    assert api.base.startswith(f"http://{LOOPBACK}:")  # the played Prometheus dials it directly
+    return CentralStore(api, password)
+
+
+def settings(central_store: CentralStore) -> dict[str, Any]:
     config = local_config()
     config["pks-monitoring:demoApp"] = {"enabled": True}
     config["pks-monitoring:appAlerts"] = {"targetDownFor": TARGET_DOWN_FOR}
     config["pks-monitoring:alertmanager"].update(
         {"receivers": [{"name": "team", "type": "webhook"}], "defaultReceiver": "team"}
     )
+    # The password is set as a secret (CENTRAL_PASSWORD_KEY).
+    config["pks-monitoring:prometheus"]["remoteWrite"] = [
+        {"name": "central", "url": central_store.write_url, "basicAuth": {"username": CENTRAL_USER}}
+    ]
     return config
 
 
@@ -83,7 +134,7 @@ class Live:
 
 
 @pytest.fixture(scope="module")
-def live(cluster: Cluster, backend: Path, tmp_path_factory) -> Live:
+def live(cluster: Cluster, backend: Path, tmp_path_factory, central_store: CentralStore) -> Live:
     webhook_path = f"/{marker('webhook')}"
     stack = new_stack(
         PROJECT_ROOT,
@@ -91,9 +142,10 @@ def live(cluster: Cluster, backend: Path, tmp_path_factory) -> Live:
         backend,
         cluster,
         tmp_path_factory.mktemp("monitor-stack"),
-        settings(),
+        settings(central_store),
     )
     stack.set_secret("pks-monitoring:grafana.adminPassword", marker("password"))
+    stack.set_secret(CENTRAL_PASSWORD_KEY, central_store.password)
     stack.set_secret("pks-monitoring:alertmanager.receivers[0].url", cluster.url("webhook") + webhook_path)
     stack.pulumi("up", "--yes", "--skip-preview")
     cluster.script("monitor")
@@ -167,6 +219,39 @@ def test_the_app_target_is_up_with_its_labels(live):
         "instance": f"{app_pod['status']['podIP']}:8080",
     }
     assert target["scrapeUrl"].endswith("/actuator/prometheus")
+
+
+def test_the_central_store_receives_every_series_with_the_cluster_label(live, central_store):
+    cluster = local_config()["pks-monitoring:cluster"]
+    store = central_store.api
+    # The store refuses a write without the password: what arrives came with the stack's secret.
+    refused = urllib.request.Request(central_store.write_url, data=b"", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as unauthorized:
+        urllib.request.urlopen(refused, timeout=5)
+    assert unauthorized.value.code == 401
+
+    # The password only in the stack's Secret and the config the operator generated from it.
+    prometheus = live.cluster.get("Prometheus.v1.monitoring.coreos.com", "k8s", NAMESPACE)
+    assert prometheus is not None and central_store.password not in json.dumps(prometheus)
+    (remote,) = yaml.safe_load(generated_config(live.cluster))["remote_write"]
+    assert remote["url"] == central_store.write_url
+    assert remote["basic_auth"]["username"] == CENTRAL_USER
+
+    nodes = sorted(live.cluster.env["LOCAL_CLUSTER_NODE_IPS"].split())
+
+    def node_series() -> list[dict[str, Any]]:
+        found = store.vector(f'up{{job="node-exporter",cluster="{cluster}"}} == 1')
+        return found if sorted(s["metric"]["instance"] for s in found) == nodes else []
+
+    wait(node_series, "node-exporter's up series at the central store", 2 * ROUND)
+    # Alerts too: the Watchdog, always firing, as the ALERTS series of the stack's rules.
+    wait(
+        lambda: store.vector(f'ALERTS{{alertname="Watchdog",alertstate="firing",cluster="{cluster}"}}'),
+        "the Watchdog alert at the central store",
+    )
+    # Every series the store holds came from this cluster, and says so.
+    assert store.vector('count({__name__=~".+"})')[0]["value"][1] != "0"
+    assert store.vector(f'{{__name__=~".+",cluster!="{cluster}"}}') == []
 
 
 def test_node_rules_load_and_evaluate(live):

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -176,24 +177,45 @@ def wait_until(
         time.sleep(interval)
 
 
-def get(url: str, timeout: float = 5) -> tuple[int, bytes]:
+def get(url: str, timeout: float = 5, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     """HTTP GET; returns (status, body) also for 4xx/5xx answers."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, headers=headers or {}), timeout=timeout
+        ) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
 
 
-def get_json(url: str, timeout: float = 5) -> Any:
-    return json.loads(get(url, timeout)[1])
+def get_json(url: str, timeout: float = 5, headers: dict[str, str] | None = None) -> Any:
+    return json.loads(get(url, timeout, headers)[1])
 
 
-def wait_http_ok(url: str, process: Process, timeout: float = 15) -> None:
+def wait_http_ok(
+    url: str, process: Process, timeout: float = 15, headers: dict[str, str] | None = None
+) -> None:
     """Waits until `url` answers 200 (e.g. Prometheus' /-/ready, node_exporter's /metrics)."""
     wait_until(
-        lambda: get(url, timeout=2)[0] == 200, timeout, f"{process.name} at {url}", processes=[process]
+        lambda: get(url, timeout=2, headers=headers)[0] == 200,
+        timeout,
+        f"{process.name} at {url}",
+        processes=[process],
     )
+
+
+def basic_auth(username: str, password: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """A Prometheus web config (`--web.config.file`) that admits only `username` with `password`,
+    and the request headers that pass it."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt  # Python 3.11's; bcrypt is what the web config takes (exporter-toolkit)
+
+        hashed = crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return {"basic_auth_users": {username: hashed}}, {"Authorization": f"Basic {token}"}
 
 
 @dataclass(frozen=True)
@@ -202,6 +224,7 @@ class PrometheusAPI:
 
     base: str
     process: Process | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. basic auth (`basic_auth`)
 
     def poll(self, probe: Callable[[], T], what: str, timeout: float = 30) -> T:
         """`wait_until` that gives up at once if the Prometheus process has died."""
@@ -211,7 +234,8 @@ class PrometheusAPI:
 
     def query(self, promql: str) -> dict[str, Any]:
         """The JSON answer of an instant query (also when the status is "error")."""
-        return get_json(f"{self.base}/api/v1/query?" + urllib.parse.urlencode({"query": promql}))
+        query = urllib.parse.urlencode({"query": promql})
+        return get_json(f"{self.base}/api/v1/query?{query}", headers=self.headers)
 
     def vector(self, promql: str) -> list[dict[str, Any]]:
         """The result of an instant query that must succeed."""
@@ -221,16 +245,27 @@ class PrometheusAPI:
         return answer["data"]["result"]
 
     def targets(self) -> list[dict[str, Any]]:
-        return get_json(f"{self.base}/api/v1/targets?state=active")["data"]["activeTargets"]
+        return get_json(f"{self.base}/api/v1/targets?state=active", headers=self.headers)["data"][
+            "activeTargets"
+        ]
 
     def rule_groups(self) -> list[dict[str, Any]]:
-        return get_json(f"{self.base}/api/v1/rules")["data"]["groups"]
+        return get_json(f"{self.base}/api/v1/rules", headers=self.headers)["data"]["groups"]
 
 
-def start_prometheus(config: Path, root: Path, request) -> PrometheusAPI:
-    """A real Prometheus on a free loopback port with `config`, its data under `root`, stopped
-    when the requesting fixture's scope ends; returns once it is ready."""
-    binary = require("prometheus")
+def start_prometheus(
+    config: Path,
+    root: Path,
+    request,
+    *,
+    binary: str | None = None,
+    flags: Sequence[str] = (),
+    headers: dict[str, str] | None = None,
+) -> PrometheusAPI:
+    """A real Prometheus (`binary`, else Debian's on PATH) on a free loopback port with `config`
+    and `flags`, its data under `root`, stopped when the requesting fixture's scope ends; returns
+    once it is ready (asked with `headers`, e.g. when its web config demands basic auth)."""
+    binary = binary or require("prometheus")
     port = free_port()
     process = start(
         "prometheus",
@@ -239,11 +274,12 @@ def start_prometheus(config: Path, root: Path, request) -> PrometheusAPI:
             f"--config.file={config}",
             f"--storage.tsdb.path={root / 'data'}",
             f"--web.listen-address={LOOPBACK}:{port}",
+            *flags,
         ],
         root / "prometheus.log",
         cwd=root,
     )
     request.addfinalizer(process.stop)
     base = f"http://{LOOPBACK}:{port}"
-    wait_http_ok(f"{base}/-/ready", process, timeout=20)
-    return PrometheusAPI(base, process)
+    wait_http_ok(f"{base}/-/ready", process, timeout=20, headers=headers)
+    return PrometheusAPI(base, process, dict(headers or {}))

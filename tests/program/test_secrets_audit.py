@@ -34,7 +34,8 @@ import pks_monitoring.offline.render as render_tool
 from pks_monitoring.offline.conceal import plain
 from pks_monitoring.offline.mock_engine import RecordingMonitor, Run, run_program
 from pks_monitoring.settings import PROJECT, SECRET_PLACEHOLDER, Settings
-from tests.helpers.schemas import validate_core
+from tests.conftest import UPSTREAM
+from tests.helpers.schemas import crd_schemas, validate_core, validate_custom
 from tests.helpers.settings import KUBERNETES_VERSION, RELEASE_MANIFESTS, addon_config
 
 # Whole-program runs, renders or real tools: left out of `pytest -m "not slow"`.
@@ -110,6 +111,16 @@ def receiver_marker(field: str) -> str:
     return marker(("alertmanager", "receivers", "[]", field))
 
 
+REMOTE_WRITE_SECRETS = [("basicAuth", "password"), ("bearerToken",), ("tls", "key")]
+
+
+def remote_write_marker(*field: str) -> str:
+    return marker(("prometheus", "remoteWrite", "[]", *field))
+
+
+CERTIFICATE = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+
+
 AUDIT_STACK: dict[str, Any] = {
     "kubernetes:kubeconfig": marker(KUBECONFIG),  # instead of a context
     f"{PROJECT}:cluster": "demo",
@@ -122,6 +133,25 @@ AUDIT_STACK: dict[str, Any] = {
             marker(CLIENT_SECRET),
             f"-----BEGIN CERTIFICATE-----\n{marker(CA_CERT)}\n-----END CERTIFICATE-----\n",
         )
+    },
+    f"{PROJECT}:prometheus": {
+        "remoteWrite": [
+            {
+                "name": "central",
+                "url": "https://store.example/api/v1/write",
+                "basicAuth": {"username": "pks", "password": remote_write_marker("basicAuth", "password")},
+                "tls": {
+                    "ca": CERTIFICATE,
+                    "cert": CERTIFICATE,
+                    "key": f"-----BEGIN PRIVATE KEY-----\n{remote_write_marker('tls', 'key')}\n-----END PRIVATE KEY-----\n",
+                },
+            },
+            {
+                "name": "backup",
+                "url": "https://backup.example/push",
+                "bearerToken": remote_write_marker("bearerToken"),
+            },
+        ]
     },
     f"{PROJECT}:alertmanager": {
         "receivers": [
@@ -229,6 +259,7 @@ def test_every_secret_setting_holds_its_marker():
     # The walk finds the secrets it must (so an empty walk cannot pass the audit) ...
     known = {KUBECONFIG, ADMIN_PASSWORD, CLIENT_SECRET, CA_CERT}
     known |= {("alertmanager", "receivers", "[]", f) for fields in RECEIVER_SECRETS.values() for f in fields}
+    known |= {("prometheus", "remoteWrite", "[]", *field) for field in REMOTE_WRITE_SECRETS}
     assert known <= set(SECRET_SETTINGS), sorted(known - set(SECRET_SETTINGS))
     # ... and every secret setting of the model, a future one included, holds its marker here.
     for path in SECRET_SETTINGS:
@@ -467,6 +498,31 @@ def without_secrets(value: Any) -> Any:
     if isinstance(value, list):
         return [without_secrets(v) for v in value]
     return value
+
+
+def test_remote_write_secret_holds_the_credentials_and_the_prometheus_resource_names_them(audit):
+    run, out, _ = audit
+    secret = registration(run, "kubernetes:core/v1:Secret", "demo-prometheus-remote-write")
+    string_data = secret.inputs["stringData"]
+    assert rpc.is_rpc_secret(string_data)
+    data = rpc.unwrap_rpc_secret(string_data)
+    assert data["central-password"] == remote_write_marker("basicAuth", "password")
+    assert data["backup-bearer-token"] == remote_write_marker("bearerToken")
+    assert remote_write_marker("tls", "key") in data["central-tls.key"]
+    rendered = json.loads((out / "k8s/monitoring/Secret_prometheus-remote-write.yaml").read_text())
+    assert rendered["stringData"] == SECRET_PLACEHOLDER
+    # The resource references the Secret's keys, in its own namespace, and holds no value.
+    prometheus = json.loads((out / "k8s/monitoring/Prometheus_k8s.yaml").read_text())
+    central, backup = prometheus["spec"]["remoteWrite"]
+    assert central["basicAuth"]["password"] == {"key": "central-password", "name": "prometheus-remote-write"}
+    assert central["tlsConfig"]["keySecret"] == {"key": "central-tls.key", "name": "prometheus-remote-write"}
+    assert backup["authorization"]["credentials"] == {
+        "key": "backup-bearer-token",
+        "name": "prometheus-remote-write",
+    }
+    assert rendered["metadata"]["namespace"] == prometheus["metadata"]["namespace"]
+    errors = validate_custom(prometheus, crd_schemas(UPSTREAM))
+    assert errors == [], errors
 
 
 def test_audit_detects_a_marker_in_clear():

@@ -6,7 +6,9 @@ every `kubernetes_sd_configs` entry without an `api_server` gets those three thi
 the API server's URL and the pod's own token and CA (written by `tools.monitor.pods`), so RBAC
 decides what it discovers exactly as in the pod. And in a pod, scrapes and alert pushes go out
 over the pod network; here every scrape job and Alertmanager endpoint goes through `proxy_url`,
-the pod network of the played pods (`tools.monitor.pod_network`). Nothing else changes: jobs,
+the pod network of the played pods (`tools.monitor.pod_network`). `remote_write` is left as it
+is: a store outside the cluster is dialled directly from a pod too, and the pod-network proxy
+leads only pod IPs (a store on loopback, as the e2e tier's, is reached as it is). Nothing else changes: jobs,
 relabelings, intervals and rule files are the operator's (paths already localized by `pods`).
 """
 

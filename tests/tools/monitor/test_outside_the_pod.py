@@ -85,3 +85,18 @@ def test_promtool_accepts_the_prepared_config(tmp_path):
     path.write_text(yaml.safe_dump(prepared(tmp_path)))
     checked = run_tool([require_pinned("promtool"), "check", "config", "--syntax-only", str(path)])
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_remote_write_goes_out_directly(tmp_path):
+    # A central store is outside the pod network: no proxy_url, nothing else changed either.
+    remote_write = [
+        {"url": "http://127.0.0.1:45678/api/v1/write", "basic_auth": {"username": "u", "password": "p"}}
+    ]
+    config = prepare(
+        {**GENERATED, "remote_write": remote_write},
+        api_server="https://127.0.0.1:36443",
+        token_file=str(tmp_path / "token"),
+        ca_file=str(tmp_path / "ca.crt"),
+        proxy_url="http://127.0.0.1:38888",
+    )
+    assert config["remote_write"] == remote_write
