@@ -159,20 +159,32 @@ def _stack_name(stack_file: Path) -> str:
     return name[len("Pulumi.") : -len(".yaml")] if name.startswith("Pulumi.") else stack_file.stem
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m pks_monitoring.offline.render", description=__doc__.split("\n")[0]
-    )
+def stack_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    """The offline tools' command line: the stack by name (--stack) or by file (--config)."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--stack", help="stack name: renders Pulumi.<stack>.yaml")
+    source.add_argument("--stack", help="stack name: reads Pulumi.<stack>.yaml")
     source.add_argument("--config", type=Path, help="any stack config file")
+    return parser
+
+
+def stack_file_of(args: argparse.Namespace) -> Optional[Path]:
+    """The stack file the arguments name; None (the error line printed) when there is none."""
+    stack_file: Path = args.config or PROJECT_ROOT / f"Pulumi.{args.stack}.yaml"
+    if not stack_file.is_file():
+        print(f"error: stack config {stack_file} does not exist", file=sys.stderr)
+        return None
+    return stack_file
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = stack_parser("python -m pks_monitoring.offline.render", __doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="directory to write the render to")
     parser.add_argument("--diff", type=Path, metavar="OLD_DIR", help="earlier render to diff against")
     args = parser.parse_args(argv)
 
-    stack_file = args.config or PROJECT_ROOT / f"Pulumi.{args.stack}.yaml"
-    if not stack_file.is_file():
-        print(f"error: stack config {stack_file} does not exist", file=sys.stderr)
+    stack_file = stack_file_of(args)
+    if stack_file is None:
         return 2
     if args.diff and not args.diff.is_dir():
         print(f"error: --diff {args.diff} is not a directory", file=sys.stderr)
