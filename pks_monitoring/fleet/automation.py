@@ -4,6 +4,7 @@ as the caller has them (PULUMI_BACKEND_URL, the passphrase, PATH)."""
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 from collections.abc import Callable, Mapping
@@ -15,12 +16,20 @@ from pulumi import automation as auto
 from pks_monitoring.fleet.plan import FleetError, StackEntry
 from pks_monitoring.fleet.rollout import Step
 
+# What the CLI adds after the reason: that the preview or update failed, that the program did.
+GENERIC = re.compile(
+    r"error: (preview|update|destroy|refresh) failed|an unhandled error occurred|exited with non-zero"
+)
+
 
 def error_line(error: auto.CommandError) -> str:
-    """The engine's own reason, one line: its last `error:` line (Pulumi masks secrets in it)."""
+    """The engine's own reason, one line: its first `error:` line that says more than that the
+    command failed (Pulumi masks secrets in it)."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    reasons = [line for line in lines if "error:" in line]
-    return (reasons or lines or ["the pulumi command failed"])[-1][:300]
+    # From `error:` on: the result's text puts ` stderr: ` before its first line.
+    reasons = [line[line.index("error:") :] for line in lines if "error:" in line]
+    telling = [line for line in reasons if not GENERIC.search(line)]
+    return (telling or reasons or lines or ["the pulumi command failed"])[0][:300]
 
 
 def counted(changes: Mapping[Any, int]) -> dict[str, int]:

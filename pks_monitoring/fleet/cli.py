@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 from typing import NoReturn, Optional
 
+from pulumi import automation as auto
+
 from pks_monitoring.fleet import health
-from pks_monitoring.fleet.automation import AutomationRunner
+from pks_monitoring.fleet.automation import AutomationRunner, error_line
 from pks_monitoring.fleet.plan import Fleet, FleetError, StackEntry, from_stack_list, load_fleet_file
 from pks_monitoring.fleet.rollout import exit_code, roll_out, summary
 from pks_monitoring.settings.types import PROJECT_ROOT
@@ -67,8 +69,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
 
     def gate(entry: StackEntry) -> Optional[str]:
+        try:
+            outputs = runner.outputs(entry)
+        except auto.CommandError as error:
+            return f"cannot read the stack outputs: {error_line(error)}"
         return health.stack_problem(
-            runner.outputs(entry), entry.kubeconfig, targets=not args.no_targets, timeout=args.health_timeout
+            outputs, entry.kubeconfig, targets=not args.no_targets, timeout=args.health_timeout
         )
 
     rows = roll_out(fleet, runner, gate, dry_run=args.dry_run)

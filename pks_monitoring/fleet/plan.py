@@ -134,7 +134,7 @@ def file_path(raw: Any, where: str, base: Path) -> Optional[Path]:
         return None
     if not isinstance(raw, str) or not raw:
         raise FleetError(f"{where}: must be a file path")
-    path = base / raw
+    path = base / Path(raw).expanduser()
     if not path.is_file():
         raise FleetError(f"{where}: {path} does not exist")
     return path

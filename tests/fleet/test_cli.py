@@ -1,4 +1,6 @@
 import pytest
+from pulumi import automation as auto
+from pulumi.automation._cmd import CommandResult
 
 from pks_monitoring.fleet import cli, health
 from pks_monitoring.fleet.rollout import Step
@@ -78,3 +80,13 @@ def test_the_gate_is_aimed_by_the_outputs_and_its_failure_is_exit_1(runners, mon
     assert runners[0].ups == ["dev"]
     assert seen == [("monitoring", False, 7)]
     assert "dev: Prometheus k8s: no Available condition yet" in capsys.readouterr().out
+
+
+def test_unreadable_outputs_fail_the_gate_instead_of_the_command(runners, monkeypatch, capsys):
+    def outputs(self, entry):
+        raise auto.CommandError(CommandResult("", "error: the backend is gone", 255))
+
+    monkeypatch.setattr(FakeRunner, "outputs", outputs)
+    assert cli.main(["--stacks", "dev,prod-east"]) == 1
+    assert runners[0].ups == ["dev"]
+    assert "dev: cannot read the stack outputs: error: the backend is gone" in capsys.readouterr().out

@@ -80,3 +80,12 @@ def test_a_missing_fleet_file_is_one_line(tmp_path):
 def test_a_bad_stacks_flag_is_refused(text):
     with pytest.raises(FleetError, match="--stacks"):
         from_stack_list(text)
+
+
+def test_a_path_may_start_at_the_home_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "kubeconfig").write_text("apiVersion: v1\n")
+    raw = {"waves": [{"name": "a", "stacks": [{"name": "dev", "kubeconfig": "~/kubeconfig"}]}]}
+    assert load_fleet_file(fleet_file(tmp_path, raw)).stacks == [
+        StackEntry("dev", kubeconfig=tmp_path / "kubeconfig")
+    ]
