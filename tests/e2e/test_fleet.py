@@ -129,9 +129,9 @@ def rollout(stacks, tmp: Path, *flags: str, config_files: dict[str, Path] | None
 
 def table(stdout: str) -> dict[str, list[str]]:
     """The summary's rows by stack: [wave, preview, up, health, changes...]."""
-    lines = stdout.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.split()[:2] == ["stack", "wave"])
-    return {line.split()[0]: line.split()[1:] for line in lines[start + 1 :] if line.split()[0] in NAMESPACES}
+    rows = [line.split() for line in stdout.splitlines() if line.strip()]
+    start = rows.index(["stack", "wave", "preview", "up", "health", "changes"])
+    return {row[0]: row[1:] for row in rows[start + 1 :] if row[0] in NAMESPACES}
 
 
 def untouched(stack: Stack, cluster: Cluster, namespace: str) -> bool:
