@@ -10,6 +10,7 @@
 # the per-stack files the CLI writes for this machine (Pulumi.<stack>.yaml with the passphrase's
 # encryptionsalt) land there, never in the work tree. Pass the stack's settings with
 # `--config-file` (tools/local-stack.sh does).
+#   tools/pulumi.sh fleet ARGS   the fleet rollout (python -m pks_monitoring.fleet) on this backend
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 project="$PWD"
@@ -44,4 +45,9 @@ export PULUMI_HOME="$state/home"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_SKIP_CONFIRMATIONS=true
+if [ "${1:-}" = fleet ]; then
+  # The Automation API runs this same CLI, in this environment, on the mirror.
+  shift
+  exec "$root/.venv/bin/python" -m pks_monitoring.fleet --work-dir "$mirror" "$@"
+fi
 exec pulumi --non-interactive --cwd "$mirror" "$@"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.e2e import CLUSTER_ENV, GROUPS, Cluster, toolchain_bins
+from tests.helpers.e2e import GROUPS, Cluster, local_cluster, toolchain_bins
 from tests.helpers.prometheus_tools import missing
 
 
@@ -39,15 +39,8 @@ def toolchain_path() -> str:
 def cluster(toolchain_path, tmp_path_factory) -> Iterator[Cluster]:
     """The local TKGI-like control plane, started for the module and stopped (state removed,
     `monitor`'s processes too) after."""
-    state = tmp_path_factory.mktemp("local-cluster")
-    env = {**os.environ, **CLUSTER_ENV, "PATH": toolchain_path, "LOCAL_CLUSTER_DIR": str(state)}
-    cluster = Cluster(state, {**env, "KUBECONFIG": str(state / "kubeconfig")})
-    try:
-        up = cluster.script("up")
-        assert up.stdout.strip().splitlines()[-1] == f"export KUBECONFIG={state / 'kubeconfig'}"
+    with local_cluster(tmp_path_factory.mktemp("local-cluster"), toolchain_path) as cluster:
         yield cluster
-    finally:
-        cluster.script("down", "--purge", check=False, timeout=300)
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,11 @@ Pulumi CLI (tools/pulumi.sh) on a file backend. Fixtures: tests/e2e/conftest.py.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,6 +106,22 @@ class Cluster:
     def url(self, component: str) -> str:
         """http://127.0.0.1:<port> of a `monitor` listener (prometheus, alertmanager, ...)."""
         return f"http://127.0.0.1:{self.env[f'LOCAL_MONITOR_{component.upper()}_PORT']}"
+
+
+@contextmanager
+def local_cluster(
+    state: Path, toolchain_path: str, addresses: dict[str, str] = CLUSTER_ENV
+) -> Iterator[Cluster]:
+    """A local TKGI-like control plane on `addresses` (CLUSTER_ENV's by default), started for the
+    caller and stopped (state removed, `monitor`'s processes too) after."""
+    env = {**os.environ, **addresses, "PATH": toolchain_path, "LOCAL_CLUSTER_DIR": str(state)}
+    cluster = Cluster(state, {**env, "KUBECONFIG": str(state / "kubeconfig")})
+    try:
+        up = cluster.script("up")
+        assert up.stdout.strip().splitlines()[-1] == f"export KUBECONFIG={state / 'kubeconfig'}"
+        yield cluster
+    finally:
+        cluster.script("down", "--purge", check=False, timeout=300)
 
 
 @dataclass
