@@ -18,6 +18,7 @@ from pks_monitoring.parts.images import pulled_images
 from pks_monitoring.parts.part import StackInputs
 from pks_monitoring.provider import kubernetes_provider
 from pks_monitoring.releases import check_fits
+from pks_monitoring.rules import RULES_DIR, load_rules
 from pks_monitoring.settings import Settings
 from pks_monitoring.settings.apps import DEMO_APP_IMAGE
 from pks_monitoring.upstream import PROMETHEUS, KubePrometheus
@@ -32,9 +33,10 @@ upstream = KubePrometheus.open(manifests.root)
 check_apps_against_upstream(settings, upstream)
 release = check_fits(settings, upstream)
 dashboards = load_dashboards(DASHBOARDS_DIR, shipped=shipped_dashboards(upstream.objects))
+rules = load_rules(RULES_DIR)
 discovery_role = service_discovery_role(upstream.find("Prometheus", PROMETHEUS))
 stack_args = MonitoringStackArgs.prepare(
-    StackInputs(settings, upstream, tuple(dashboards), tuple(app.name for app in apps))
+    StackInputs(settings, upstream, tuple(dashboards), tuple(app.name for app in apps), tuple(rules))
 )
 demo_args = DemoAppArgs.from_settings(settings)
 addon_args = NodeExporterAddonArgs.from_settings(settings)

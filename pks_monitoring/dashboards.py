@@ -4,14 +4,13 @@ the others and against the dashboards kube-prometheus ships (parts/grafana.py mo
 from __future__ import annotations
 
 import json
-import os
 import re
-import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from pks_monitoring.manifests import Manifest
+from pks_monitoring.project_files import folder_files, read_bytes, shown
 from pks_monitoring.settings import PROJECT_ROOT, SettingsError
 
 DASHBOARDS_DIR = PROJECT_ROOT / "dashboards"
@@ -46,55 +45,17 @@ class Dashboard:
         return f"{CONFIG_MAP_PREFIX}{self.name}"
 
 
-def _shown(path: Path) -> str:
-    """The path as operators see it: relative to the project when it is inside it (the folder
-    resolved, not the file: a symlink is shown as itself, never as what it points to), quoted
-    when it holds a newline or another unprintable character, so the error stays one line."""
-    try:
-        shown = str((path.parent.resolve() / path.name).relative_to(PROJECT_ROOT))
-    except ValueError:
-        shown = str(path)
-    return shown if shown.isprintable() else repr(shown)
-
-
-def _too_big(where: str, size: int) -> SettingsError:
-    return SettingsError(
-        f"{where}: {size} bytes, more than a ConfigMap's data may hold ({CONFIG_MAP_DATA_LIMIT} "
-        "bytes, 1 MiB); split the dashboard"
+def _read_bytes(path: Path) -> bytes:
+    return read_bytes(
+        path,
+        limit=CONFIG_MAP_DATA_LIMIT,
+        fix="keep only regular dashboard JSON files in the folder (copy the file instead of linking)",
+        too_big=f"more than a ConfigMap's data may hold ({CONFIG_MAP_DATA_LIMIT} bytes, 1 MiB); split the dashboard",
     )
 
 
-def _read_bytes(path: Path) -> bytes:
-    """The file's bytes, if it is a regular file (not a symlink, even to a file inside the
-    folder: a committed link could publish any file of the machine that renders) that fits in a
-    ConfigMap. Its size is checked before reading, on the file opened: `/dev/zero` or a 50 MB
-    file is never read."""
-    where = _shown(path)
-    fix = "keep only regular dashboard JSON files in the folder (copy the file instead of linking)"
-    try:
-        # O_NOFOLLOW: a symlink is refused by the open itself; O_NONBLOCK: a fifo does not block.
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError as error:
-        kind = "a symlink" if path.is_symlink() else f"not readable ({error.strerror})"
-        raise SettingsError(f"{where}: {kind}; {fix}") from None
-    try:
-        status = os.fstat(fd)
-        if not stat.S_ISREG(status.st_mode):
-            raise SettingsError(f"{where}: not a regular file; {fix}")
-        if status.st_size > CONFIG_MAP_DATA_LIMIT:
-            raise _too_big(where, status.st_size)
-        raw = b""
-        while chunk := os.read(fd, CONFIG_MAP_DATA_LIMIT + 1 - len(raw)):  # it may have grown
-            raw += chunk
-            if len(raw) > CONFIG_MAP_DATA_LIMIT:
-                raise _too_big(where, len(raw))
-    finally:
-        os.close(fd)
-    return raw
-
-
 def _read(path: Path) -> Dashboard:
-    where = _shown(path)
+    where = shown(path)
     name = path.name.removesuffix(".json")
     if not _NAME.fullmatch(name):
         raise SettingsError(
@@ -150,18 +111,6 @@ def shipped_dashboards(objects: Iterable[Manifest]) -> list[Dashboard]:
     ]
 
 
-def _dashboard_files(directory: Path) -> list[Path]:
-    """Every `*.json` entry directly in `directory`, sorted; none when there is no such folder.
-    A folder that is a symlink is refused: its files would be files from elsewhere."""
-    if directory.is_symlink() or (directory.exists() and not directory.is_dir()):
-        raise SettingsError(
-            f"{_shown(directory)}: not a folder (a symlink or a file); keep the dashboards in a real folder"
-        )
-    if not directory.exists():
-        return []
-    return sorted(path for path in directory.iterdir() if path.name.endswith(".json"))
-
-
 def load_dashboards(directory: Path, *, shipped: Sequence[Dashboard] = ()) -> list[Dashboard]:
     """Every `*.json` in `directory`, sorted by file name, each checked on its own and against the
     others and the `shipped` upstream dashboards (all share upstream's one provider folder).
@@ -175,7 +124,7 @@ def load_dashboards(directory: Path, *, shipped: Sequence[Dashboard] = ()) -> li
         for field in ("name", "uid", "title")
     }
     dashboards = []
-    for path in _dashboard_files(directory):
+    for path in folder_files(directory, ".json", "dashboards"):
         dashboard = _read(path)
         for field, fix in (
             ("name", "rename the file"),
@@ -185,8 +134,8 @@ def load_dashboards(directory: Path, *, shipped: Sequence[Dashboard] = ()) -> li
             value = getattr(dashboard, field)
             if value in taken[field]:
                 raise SettingsError(
-                    f"{_shown(path)}: {field} {value!r} is also the {field} of {taken[field][value]}; {fix}"
+                    f"{shown(path)}: {field} {value!r} is also the {field} of {taken[field][value]}; {fix}"
                 )
-            taken[field][value] = _shown(path)
+            taken[field][value] = shown(path)
         dashboards.append(dashboard)
     return dashboards

@@ -175,12 +175,22 @@ def read_text(file: Path) -> str:
 
 def read_document(file: Path) -> dict[str, Any]:
     """The file's one YAML document, a mapping (an empty file is an empty one)."""
-    text = read_text(file)
+    document = load_yaml(read_text(file), file)
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise _error(file, f"the file is {_kind(document)}; it must be a mapping (config: ...)")
+    return document
+
+
+def load_yaml(text: str, file: Path) -> Any:
+    """`text`, the one YAML document of `file`, as plain Python (None when empty), read as
+    strictly as a stack file; errors name `file`."""
     loader = None
     try:
         loader = _Loader(text, file)  # its reader refuses control characters
         node = loader.get_single_node()
-        document = {} if node is None else _value(loader, node, ())
+        document = None if node is None else _value(loader, node, ())
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -189,8 +199,6 @@ def read_document(file: Path) -> dict[str, Any]:
     finally:
         if loader is not None:
             loader.dispose()
-    if not isinstance(document, dict):
-        raise _error(file, f"the file is {_kind(document)}; it must be a mapping (config: ...)")
     return document
 
 

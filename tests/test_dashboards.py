@@ -26,6 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pks_monitoring.dashboards as dashboards_module
+import pks_monitoring.project_files as project_files
 from pks_monitoring.dashboards import DASHBOARDS_DIR, Dashboard, load_dashboards, shipped_dashboards
 from pks_monitoring.parts.grafana import (
     CHECKSUM_ANNOTATION,
@@ -174,7 +175,7 @@ def test_clash_with_an_upstream_dashboard_is_refused(tmp_path, shipped, content,
 
 
 def test_files_in_the_project_are_named_relative_to_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(dashboards_module, "PROJECT_ROOT", tmp_path.resolve())
+    monkeypatch.setattr(project_files, "PROJECT_ROOT", tmp_path.resolve())
     write(tmp_path / "dashboards", {"foo.json": {"title": "Foo"}})
     with pytest.raises(SettingsError) as caught:
         load_dashboards(tmp_path / "dashboards")
@@ -274,7 +275,7 @@ def test_a_symlink_is_refused_wherever_it_points(tmp_path):
 
 
 def test_a_symlink_in_the_project_is_named_as_itself(tmp_path, monkeypatch):
-    monkeypatch.setattr(dashboards_module, "PROJECT_ROOT", tmp_path.resolve())
+    monkeypatch.setattr(project_files, "PROJECT_ROOT", tmp_path.resolve())
     write(tmp_path / "private", {"notes.json": model("notes", "Notes")})
     (write(tmp_path / "dashboards", {}) / "board.json").symlink_to(tmp_path / "private" / "notes.json")
     with pytest.raises(SettingsError) as caught:

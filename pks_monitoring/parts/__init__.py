@@ -9,6 +9,7 @@ from __future__ import annotations
 from pks_monitoring import platforms
 from pks_monitoring.parts import (
     alertmanager,
+    alerts,
     apps,
     grafana,
     images,
@@ -27,6 +28,7 @@ PARTS: tuple[Part, ...] = (
     alertmanager.PART,
     grafana.PART,
     apps.PART,
+    alerts.PART,
     storage.PART,
 )
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from pks_monitoring.dashboards import Dashboard
 from pks_monitoring.manifests import Manifest, Transformation
+from pks_monitoring.rules import RuleFile
 from pks_monitoring.settings import Settings
 from pks_monitoring.upstream import KubePrometheus
 
@@ -20,6 +21,7 @@ class StackInputs:
     upstream: KubePrometheus
     dashboards: tuple[Dashboard, ...] = ()  # ours, from dashboards/
     app_jobs: tuple[str, ...] = ()  # the scrape job of every monitored app
+    rules: tuple[RuleFile, ...] = ()  # ours, from rules/
 
     @property
     def namespace(self) -> str:

@@ -15,6 +15,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from pks_monitoring.settings import loader
 from pks_monitoring.settings.alertmanager import AlertmanagerSettings
+from pks_monitoring.settings.alerts import AlertsSettings
 from pks_monitoring.settings.apps import DEMO_NAMESPACE, AppAlertSettings, AppSettings, DemoAppSettings
 from pks_monitoring.settings.grafana import GrafanaSettings
 from pks_monitoring.settings.images import ImagesSettings
@@ -63,6 +64,7 @@ class Settings(Model):
     kube_prometheus: KubePrometheusSettings = KubePrometheusSettings()
     prometheus: PrometheusSettings = PrometheusSettings()
     alertmanager: AlertmanagerSettings = AlertmanagerSettings()
+    alerts: AlertsSettings = AlertsSettings()  # upstream's alerts tuned by name (parts.alerts)
     grafana: GrafanaSettings = GrafanaSettings()
     # After platform, prometheus, alertmanager and grafana: its check reads their storage.
     storage: StorageSettings = Field(default_factory=StorageSettings, validate_default=True)
