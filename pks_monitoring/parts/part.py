@@ -20,6 +20,7 @@ class StackInputs:
     upstream: KubePrometheus
     dashboards: tuple[Dashboard, ...] = ()  # ours, from dashboards/
     app_jobs: tuple[str, ...] = ()  # the scrape job of every monitored app
+    team_namespaces: tuple[str, ...] = ()  # where apps route their own alerts (sorted, once each)
 
     @property
     def namespace(self) -> str:
