@@ -457,9 +457,9 @@ def test_team_namespaces_reach_none_of_the_platform_receivers(upstream):
 
 def operator_generated(config: dict, namespace: str, receiver: str) -> dict:
     """What prometheus-operator makes of `config` with one team's AlertmanagerConfig (receiver
-    webhook), as its CRD documents it: the team's route first, with the namespace matcher of
-    OnNamespace and `continue: true`; its receiver named `<namespace>/<config>/<receiver>`. The
-    e2e tier checks the real operator's output with amtool too."""
+    webhook), as v0.85.0's pkg/alertmanager/amcfg.go makes it: the team's route first, with the
+    `namespace="<ns>"` matcher of OnNamespace and `continue: true`; its receiver named
+    `<namespace>/<config>/<receiver>`. The e2e tier runs amtool on the real operator's output."""
     generated = copy.deepcopy(config)
     name = f"{namespace}/orders/{receiver}"
     team = {"receiver": name, "matchers": [f'namespace="{namespace}"'], "continue": True}
