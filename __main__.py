@@ -8,6 +8,7 @@ from pks_monitoring.components.app_monitor import (
     apps_to_monitor,
     check_apps_against_upstream,
     service_discovery_role,
+    team_namespaces,
 )
 from pks_monitoring.components.demo_app import DemoApp, DemoAppArgs
 from pks_monitoring.components.monitoring_stack import MonitoringStack, MonitoringStackArgs
@@ -36,7 +37,14 @@ dashboards = load_dashboards(DASHBOARDS_DIR, shipped=shipped_dashboards(upstream
 rules = load_rules(RULES_DIR)
 discovery_role = service_discovery_role(upstream.find("Prometheus", PROMETHEUS))
 stack_args = MonitoringStackArgs.prepare(
-    StackInputs(settings, upstream, tuple(dashboards), tuple(app.name for app in apps), tuple(rules))
+    StackInputs(
+        settings,
+        upstream,
+        tuple(dashboards),
+        tuple(app.name for app in apps),
+        tuple(rules),
+        team_namespaces(apps),
+    )
 )
 demo_args = DemoAppArgs.from_settings(settings)
 addon_args = NodeExporterAddonArgs.from_settings(settings)

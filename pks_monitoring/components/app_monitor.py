@@ -27,8 +27,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from pks_monitoring.components.demo_app import DemoAppArgs
+from pks_monitoring.components.team_route import TeamRoute, TeamRouteArgs, secret_name
 from pks_monitoring.manifests import Manifest
 from pks_monitoring.settings import PROJECT, Settings, SettingsError
+from pks_monitoring.settings.alertmanager import AlertReceiver
 from pks_monitoring.settings.apps import AppSettings
 from pks_monitoring.upstream import KubePrometheus
 
@@ -119,7 +121,14 @@ def app_objects(app: AppSettings) -> list[tuple[str, str, str]]:
     """(kind, namespace, name) of every object AppMonitor creates for `app`."""
     role = discovery_role_name(app.name)
     roles = [(kind, ns, role) for ns in discovery_namespaces(app) for kind in ("Role", "RoleBinding")]
-    return [("ServiceMonitor", app.namespace, app.name), *roles]
+    team = [("AlertmanagerConfig", app.namespace, app.name), ("Secret", app.namespace, secret_name(app.name))]
+    return [("ServiceMonitor", app.namespace, app.name), *roles, *(team if app.receiver else [])]
+
+
+def team_namespaces(apps: tuple[AppSettings, ...]) -> tuple[str, ...]:
+    """The namespaces of the apps with their own receiver: the `main` Alertmanager takes their
+    AlertmanagerConfigs, and the platform's receivers no longer get their alerts."""
+    return tuple(sorted({app.namespace for app in apps if app.receiver is not None}))
 
 
 def check_apps_against_upstream(settings: Settings, upstream: KubePrometheus) -> None:
@@ -156,6 +165,7 @@ class AppMonitorArgs:
     prometheus_service_account: pulumi.Input[Mapping[str, str]]
     discovery_role: pulumi.Input[str]  # service_discovery_role() of the Prometheus in use
     tls_config: Optional[Mapping[str, Any]] = None  # the endpoint's tlsConfig, as the CRD has it
+    receiver: Optional[AlertReceiver] = None  # the team's: a TeamRoute in the app's namespace
 
     @classmethod
     def from_settings(
@@ -178,6 +188,7 @@ class AppMonitorArgs:
             tls_config=app.tls_config.model_dump(by_alias=True, exclude_none=True)
             if app.tls_config
             else None,
+            receiver=app.receiver,
         )
 
 
@@ -185,6 +196,7 @@ class AppMonitor(pulumi.ComponentResource):
     service_monitor: k8s.apiextensions.CustomResource
     roles: list[k8s.rbac.v1.Role]
     role_bindings: list[k8s.rbac.v1.RoleBinding]
+    team_route: Optional[TeamRoute]  # with the app's own receiver
 
     def __init__(self, name: str, args: AppMonitorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("pks-monitoring:index:AppMonitor", name, None, opts)
@@ -250,6 +262,14 @@ class AppMonitor(pulumi.ComponentResource):
                     role_ref=role_ref,
                     subjects=[subject],
                 )
+            )
+
+        self.team_route = None
+        if args.receiver is not None:
+            self.team_route = TeamRoute(
+                f"{name}/team-route",
+                TeamRouteArgs(app=args.app, namespace=args.namespace, receiver=args.receiver),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
             )
 
         self.register_outputs(

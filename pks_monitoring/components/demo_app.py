@@ -13,6 +13,7 @@ import pulumi_kubernetes as k8s
 from pks_monitoring.manifests import Manifest
 from pks_monitoring.parts.images import PULL_SECRET, mirrored, pull_secret
 from pks_monitoring.settings import Settings
+from pks_monitoring.settings.alertmanager import AlertReceiver
 from pks_monitoring.settings.apps import DEMO_APP_IMAGE, DEMO_NAMESPACE, AppSettings
 
 PORT_NAME = "http"  # the ServiceMonitor selects the Service port by this name
@@ -26,6 +27,7 @@ class DemoAppArgs:
     image: str = DEMO_APP_IMAGE
     # The registry login its pod pulls with (`images.pullSecret`), as a Secret of its namespace.
     pull_secret: Optional[Manifest] = field(default=None, hash=False, compare=False)
+    receiver: Optional[AlertReceiver] = field(default=None, hash=False, compare=False)  # the team's
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Optional[DemoAppArgs]:
@@ -34,7 +36,8 @@ class DemoAppArgs:
             return None
         images, namespace = settings.images, cls.namespace
         login = pull_secret(namespace, images) if images.pull_secret else None
-        return cls(image=mirrored(DEMO_APP_IMAGE, images), pull_secret=login)
+        receiver = settings.demo_app.receiver
+        return cls(image=mirrored(DEMO_APP_IMAGE, images), pull_secret=login, receiver=receiver)
 
     @property
     def labels(self) -> dict[str, str]:
@@ -42,7 +45,13 @@ class DemoAppArgs:
 
     def monitored_app(self) -> AppSettings:
         """Scraped through its Service's named port at Micrometer's actuator path (the default)."""
-        return AppSettings(name=self.name, namespace=self.namespace, selector=self.labels, port=PORT_NAME)
+        return AppSettings(
+            name=self.name,
+            namespace=self.namespace,
+            selector=self.labels,
+            port=PORT_NAME,
+            receiver=self.receiver,
+        )
 
 
 class DemoApp(pulumi.ComponentResource):

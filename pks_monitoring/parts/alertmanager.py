@@ -9,6 +9,14 @@ alerts) alerts. Those two routes come first, so neither alert ever reaches a rec
 whatever the settings route. What the settings give replaces the rest: the receivers, the routes
 by severity/namespace/matchers, the default receiver and the grouping timers.
 
+Teams' own routes: an app with a receiver gets an AlertmanagerConfig in its namespace
+(pks_monitoring/components/team_route.py), labelled TEAM_ROUTE_LABEL. The `main` resource selects
+those configs in exactly the namespaces of such apps, with the OnNamespace matcher strategy: the
+operator puts each config's route first under the root route with a `namespace="<its namespace>"`
+matcher and `continue: true`. So that a team's alerts reach the team and not the platform, the
+platform config routes those namespaces to a receiver that notifies no one, right after
+upstream's kept routes (the settings' routes never see them).
+
 Secrets: receiver URLs, keys and passwords arrive as SecretStr settings. `alertmanager_config`
 returns them in clear (for amtool in tests); the program uses `alertmanager_secret_text`, a
 Pulumi secret, which `configure_alertmanager` puts into the upstream Secret object. The object
@@ -47,6 +55,10 @@ from pks_monitoring.workloads import (
 )
 
 DISRUPTION_BUDGET = "alertmanager-main"
+# On every team's AlertmanagerConfig; the `main` resource selects configs by it.
+TEAM_ROUTE_LABEL = {"pks-monitoring/alertmanager": ALERTMANAGER}
+# The label the API server puts on every Namespace (Kubernetes 1.21+): selects namespaces by name.
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 # Upstream routes kept ahead of ours, by the alert they catch: they must never page anyone.
 KEPT_UPSTREAM_ALERTS = ("Watchdog", "InfoInhibitor")
 
@@ -88,6 +100,13 @@ def _kept_routes(upstream: dict[str, Any]) -> list[dict[str, Any]]:
     return kept
 
 
+def _team_routes(kept: list[dict[str, Any]], team_namespaces: tuple[str, ...]) -> list[dict[str, Any]]:
+    """A route per team namespace to the receiver of upstream's InfoInhibitor route, which
+    notifies no one: the team's own route (the operator's, `continue: true`) has had them."""
+    silent = kept[KEPT_UPSTREAM_ALERTS.index("InfoInhibitor")]["receiver"]
+    return [{"receiver": silent, "matchers": [f"namespace={_quoted(ns)}"]} for ns in team_namespaces]
+
+
 def _receiver(receiver: AlertReceiver) -> dict[str, Any]:
     """One receiver with its one integration, in Alertmanager's terms, secrets in clear."""
 
@@ -122,9 +141,12 @@ def _quoted(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def alertmanager_config(upstream: dict[str, Any], alerting: AlertmanagerSettings) -> dict[str, Any]:
+def alertmanager_config(
+    upstream: dict[str, Any], alerting: AlertmanagerSettings, team_namespaces: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """The Alertmanager config: `upstream` (parsed from the manifests' Secret) routed by
-    `alerting`, which must have receivers. Receiver secrets are in clear: keep the result in a
+    `alerting`, which must have receivers; the alerts of `team_namespaces` (their teams' routes
+    take them) reach none of its receivers. Receiver secrets are in clear: keep the result in a
     Pulumi secret (`alertmanager_secret_text`). `upstream` is not changed."""
     if not alerting.receivers:
         raise ValueError("alertmanager has no receivers: keep the upstream config as it is")
@@ -163,7 +185,7 @@ def alertmanager_config(upstream: dict[str, Any], alerting: AlertmanagerSettings
     ):
         if value is not None:
             root[key] = copy.copy(value)
-    root["routes"] = kept + routes
+    root["routes"] = kept + _team_routes(kept, team_namespaces) + routes
 
     config = copy.deepcopy(upstream)  # global, inhibit_rules, templates... as upstream has them
     config["route"] = root
@@ -179,10 +201,12 @@ def render(config: dict[str, Any]) -> str:
     return yaml.safe_dump(config, sort_keys=False, default_flow_style=False)
 
 
-def alertmanager_secret_text(upstream: dict[str, Any], alerting: AlertmanagerSettings) -> pulumi.Output[str]:
+def alertmanager_secret_text(
+    upstream: dict[str, Any], alerting: AlertmanagerSettings, team_namespaces: tuple[str, ...] = ()
+) -> pulumi.Output[str]:
     """The `alertmanager.yaml` text as a Pulumi secret: encrypted in the state, masked in
     diffs."""
-    return pulumi.Output.secret(render(alertmanager_config(upstream, alerting)))
+    return pulumi.Output.secret(render(alertmanager_config(upstream, alerting, team_namespaces)))
 
 
 def configure_alertmanager(obj: Manifest, *, config_text: pulumi.Input[str]) -> None:
@@ -194,6 +218,26 @@ def configure_alertmanager(obj: Manifest, *, config_text: pulumi.Input[str]) -> 
     """
     if is_object(obj, "Secret", ALERTMANAGER_SECRET):
         obj["stringData"] = {ALERTMANAGER_CONFIG_KEY: config_text}
+
+
+def select_team_routes(obj: Manifest, *, namespaces: tuple[str, ...]) -> None:
+    """The `main` Alertmanager takes the teams' AlertmanagerConfigs: labelled TEAM_ROUTE_LABEL, in
+    `namespaces` only, each matching its own namespace's alerts only.
+
+    Listed namespaces rather than all: the stack's settings are the one place that says which
+    namespaces route their own alerts, and the platform config takes exactly those off its
+    receivers. A config in another namespace (anyone who may create one there) would otherwise
+    add notifications the platform never reviewed, and its namespace's alerts would reach both
+    that team and the platform."""
+    if not is_object(obj, "Alertmanager", ALERTMANAGER):
+        return
+    spec = obj.setdefault("spec", {})
+    spec["alertmanagerConfigSelector"] = {"matchLabels": dict(TEAM_ROUTE_LABEL)}
+    spec["alertmanagerConfigNamespaceSelector"] = {
+        "matchExpressions": [{"key": NAMESPACE_NAME_LABEL, "operator": "In", "values": list(namespaces)}]
+    }
+    # The operator's default, written out: a team's route must never see another namespace's alerts.
+    spec["alertmanagerConfigMatcherStrategy"] = {"type": "OnNamespace"}
 
 
 def patches(inputs: StackInputs) -> list[Transformation]:
@@ -208,8 +252,11 @@ def patches(inputs: StackInputs) -> list[Transformation]:
         transformations.append(
             partial(use_volume_claim_template, kind="Alertmanager", name=ALERTMANAGER, **claim)
         )
+    teams = inputs.team_namespaces
+    if teams:
+        transformations.append(partial(select_team_routes, namespaces=teams))
     if alertmanager.receivers:
-        text = alertmanager_secret_text(upstream_config(inputs.upstream), alertmanager)
+        text = alertmanager_secret_text(upstream_config(inputs.upstream), alertmanager, teams)
         transformations.append(partial(configure_alertmanager, config_text=text))
     return transformations
 

@@ -22,6 +22,7 @@ class StackInputs:
     dashboards: tuple[Dashboard, ...] = ()  # ours, from dashboards/
     app_jobs: tuple[str, ...] = ()  # the scrape job of every monitored app
     rules: tuple[RuleFile, ...] = ()  # ours, from rules/
+    team_namespaces: tuple[str, ...] = ()  # where apps route their own alerts (sorted, once each)
 
     @property
     def namespace(self) -> str:

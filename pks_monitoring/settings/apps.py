@@ -7,6 +7,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import Field, field_validator, model_validator
 
+from pks_monitoring.settings.alertmanager import AlertReceiver
 from pks_monitoring.settings.types import (
     Dns1123Label,
     Dns1123Subdomain,
@@ -81,6 +82,9 @@ class AppSettings(Model):
     scheme: Literal["http", "https"] = "http"
     tls_config: Optional[AppTlsSettings] = None
     namespace_selector: Optional[AppNamespaceSelector] = None  # default: the app's namespace
+    # The team's own receiver: the alerts of the app's namespace go there, not to the platform's
+    # (pks_monitoring/components/team_route.py). The same settings as alertmanager.receivers.
+    receiver: Optional[AlertReceiver] = None
 
     @field_validator("port", mode="before")
     @classmethod
@@ -155,3 +159,4 @@ class DemoAppSettings(Model):
     """making/hello-pks in namespace `hello`, monitored (pks_monitoring/components/demo_app.py)."""
 
     enabled: bool = False
+    receiver: Optional[AlertReceiver] = None  # as apps[].receiver: the demo team's own receiver

@@ -99,20 +99,23 @@ def settings(central_store: CentralStore) -> dict[str, Any]:
     config["pks-monitoring:demoApp"] = {"enabled": True}
     config["pks-monitoring:appAlerts"] = {"targetDownFor": TARGET_DOWN_FOR}
     config["pks-monitoring:alertmanager"].update(
-        {"receivers": [{"name": "team", "type": "webhook"}], "defaultReceiver": "team"}
+        {"receivers": [{"name": "platform", "type": "webhook"}], "defaultReceiver": "platform"}
     )
     # The password is set as a secret (CENTRAL_PASSWORD_KEY).
     config["pks-monitoring:prometheus"]["remoteWrite"] = [
         {"name": "central", "url": central_store.write_url, "basicAuth": {"username": CENTRAL_USER}}
     ]
+    # The demo app's team routes its namespace's alerts to a webhook of its own (url: a secret).
+    config["pks-monitoring:demoApp"]["receiver"] = {"name": "team", "type": "webhook"}
     return config
 
 
 class Live:
     """The running monitoring: its APIs, its logs, the webhook receiver's record."""
 
-    def __init__(self, cluster: Cluster, stack: Stack, webhook_path: str) -> None:
+    def __init__(self, cluster: Cluster, stack: Stack, webhook_path: str, team_path: str) -> None:
         self.cluster, self.stack, self.webhook_path = cluster, stack, webhook_path
+        self.team_path = team_path  # the demo team's own webhook
         self.prometheus = PrometheusAPI(cluster.url("prometheus"))
         self.alertmanager = cluster.url("alertmanager")
         self.monitor = cluster.state / "monitor"
@@ -135,7 +138,7 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live(cluster: Cluster, backend: Path, tmp_path_factory, central_store: CentralStore) -> Live:
-    webhook_path = f"/{marker('webhook')}"
+    webhook_path, team_path = f"/{marker('webhook')}", f"/{marker('team-webhook')}"
     stack = new_stack(
         PROJECT_ROOT,
         STACK,
@@ -147,9 +150,10 @@ def live(cluster: Cluster, backend: Path, tmp_path_factory, central_store: Centr
     stack.set_secret("pks-monitoring:grafana.adminPassword", marker("password"))
     stack.set_secret(CENTRAL_PASSWORD_KEY, central_store.password)
     stack.set_secret("pks-monitoring:alertmanager.receivers[0].url", cluster.url("webhook") + webhook_path)
+    stack.set_secret("pks-monitoring:demoApp.receiver.url", cluster.url("webhook") + team_path)
     stack.pulumi("up", "--yes", "--skip-preview")
     cluster.script("monitor")
-    return Live(cluster, stack, webhook_path)
+    return Live(cluster, stack, webhook_path, team_path)
 
 
 def generated_config(cluster: Cluster) -> str:
@@ -475,7 +479,53 @@ def test_rbac_decides_what_prometheus_discovers(live):
     assert live.targets(job=OTHER_APP) == []
 
 
-def test_app_target_down_reaches_the_receiver_and_watchdog_does_not(live):
+def generated_alertmanager_config(cluster: Cluster) -> str:
+    """The Alertmanager config the operator generated (its `alertmanager-main-generated` Secret)."""
+    secret = cluster.get("secret", "alertmanager-main-generated", NAMESPACE)
+    assert secret is not None
+    (key,) = [k for k in secret["data"] if k.startswith("alertmanager.yaml")]
+    data = base64.b64decode(secret["data"][key])
+    return (gzip.decompress(data) if key.endswith(".gz") else data).decode()
+
+
+def test_the_operator_takes_the_team_route_into_a_valid_config(live, tmp_path):
+    config = generated_alertmanager_config(live.cluster)
+    parsed = yaml.safe_load(config)
+    team = f"{DEMO.namespace}/{DEMO.name}/team"  # the operator's name for the config's receiver
+    first = parsed["route"]["routes"][0]
+    assert first["receiver"] == team and first["continue"] is True
+    assert [m.replace(" ", "") for m in first["matchers"]] == [f'namespace="{DEMO.namespace}"']
+    [receiver] = [r for r in parsed["receivers"] if r["name"] == team]
+    assert receiver["webhook_configs"][0]["url"].endswith(live.team_path)  # read from the team's Secret
+    (tmp_path / "alertmanager.yaml").write_text(config)
+    check = run(
+        [require_pinned("amtool"), "check-config", str(tmp_path / "alertmanager.yaml")],
+        live.cluster.env,
+        check=False,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def post_alert(live: Live, **labels: str) -> None:
+    """An alert straight to the played Alertmanager, as Prometheus would send it."""
+    body = json.dumps([{"labels": labels, "annotations": {"summary": "posted by the e2e test"}}]).encode()
+    request = urllib.request.Request(
+        f"{live.alertmanager}/api/v2/alerts", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+
+def paths_of(live: Live, alertname: str) -> set[str]:
+    """The webhook paths the notifications holding `alertname` went to."""
+    return {
+        record["path"]
+        for record in live.notifications()
+        if any(a["labels"]["alertname"] == alertname for a in record["notification"]["alerts"])
+    }
+
+
+def test_app_target_down_reaches_the_team_not_the_platform_and_watchdog_no_one(live):
     live.stop("stand-in-app")
 
     def firing(name: str) -> list[dict[str, Any]]:
@@ -500,9 +550,11 @@ def test_app_target_down_reaches_the_receiver_and_watchdog_does_not(live):
     assert alert["labels"]["job"] == APP_JOB
     assert alert["labels"]["severity"] == "critical"
     assert alert["labels"]["cluster"] == local_config()["pks-monitoring:cluster"]  # external label
-    records = live.notifications()
-    assert {r["path"] for r in records} == {live.webhook_path}  # the secret URL of the settings
-    assert {r["notification"]["receiver"] for r in records} == {"team"}
+    # The team's secret URL, through its AlertmanagerConfig; the platform's receiver got nothing
+    # of it (group_wait has passed: a notification to the platform would have gone with it).
+    assert paths_of(live, "AppTargetDown") == {live.team_path}
+    records = [r for r in live.notifications() if r["path"] == live.team_path]
+    assert {r["notification"]["receiver"] for r in records} == {f"{DEMO.namespace}/{DEMO.name}/team"}
     # Watchdog reached Alertmanager and went to upstream's "Watchdog" receiver, which notifies no one.
     watchdog = [
         a for a in get_json(f"{live.alertmanager}/api/v2/alerts") if a["labels"]["alertname"] == "Watchdog"
@@ -510,6 +562,18 @@ def test_app_target_down_reaches_the_receiver_and_watchdog_does_not(live):
     assert watchdog and all(a["receivers"] == [{"name": "Watchdog"}] for a in watchdog)
     config = yaml.safe_load(get_json(f"{live.alertmanager}/api/v2/status")["config"]["original"])
     assert [r for r in config["receivers"] if r["name"] == "Watchdog"] == [{"name": "Watchdog"}]
-    assert not [
-        a for r in records for a in r["notification"]["alerts"] if a["labels"]["alertname"] == "Watchdog"
+    assert paths_of(live, "Watchdog") == set()
+
+
+def test_an_alert_of_another_namespace_reaches_the_platform_not_the_team(live):
+    # The same alert in the team's namespace and in another: each reaches its own receiver only.
+    post_alert(live, alertname="E2eRouted", severity="warning", namespace="other")
+    post_alert(live, alertname="E2eRoutedTeam", severity="warning", namespace=DEMO.namespace)
+    wait(lambda: paths_of(live, "E2eRouted") and paths_of(live, "E2eRoutedTeam"), "both notified", 3 * ROUND)
+    time.sleep(5)  # a second notification (the other receiver) would come at the same flush
+    assert paths_of(live, "E2eRouted") == {live.webhook_path}
+    assert paths_of(live, "E2eRoutedTeam") == {live.team_path}
+    [other] = [
+        a for a in get_json(f"{live.alertmanager}/api/v2/alerts") if a["labels"]["alertname"] == "E2eRouted"
     ]
+    assert other["receivers"] == [{"name": "platform"}]

@@ -19,6 +19,7 @@ from pks_monitoring.parts.alertmanager import (
     alertmanager_secret_text,
     configure_alertmanager,
     render,
+    select_team_routes,
     upstream_config,
 )
 from pks_monitoring.settings import SettingsError
@@ -26,6 +27,7 @@ from pks_monitoring.settings.alertmanager import AlertmanagerSettings
 from pks_monitoring.upstream import ALERTMANAGER_CONFIG_KEY as CONFIG_KEY
 from pks_monitoring.upstream import ALERTMANAGER_SECRET as SECRET
 from tests.helpers.prometheus_tools import require, run_tool
+from tests.helpers.schemas import crd_schemas, validate_custom
 
 # One receiver per type; every secret holds a marker that must never show in clear.
 RECEIVERS = {
@@ -415,3 +417,80 @@ def test_the_secret_reaches_the_cluster_secret_and_nothing_else_in_clear(monitor
     return secret_file.resources.apply(
         lambda resources: pulumi.Output.all(*[r.urn for r in resources.values()])
     ).apply(check)
+
+
+# --- teams' own routes ------------------------------------------------------------------------------
+
+
+def test_select_team_routes_patches_the_main_alertmanager_only(kube_prometheus, manifests_dir):
+    main = copy.deepcopy(kube_prometheus.find("Alertmanager", "main"))
+    select_team_routes(main, namespaces=("hello", "shop"))
+    spec = main["spec"]
+    assert spec["alertmanagerConfigSelector"] == {"matchLabels": {"pks-monitoring/alertmanager": "main"}}
+    assert spec["alertmanagerConfigNamespaceSelector"] == {
+        "matchExpressions": [
+            {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["hello", "shop"]}
+        ]
+    }
+    assert spec["alertmanagerConfigMatcherStrategy"] == {"type": "OnNamespace"}
+    assert validate_custom(main, crd_schemas(manifests_dir)) == []
+    # The rest of the resource as shipped; another object untouched.
+    shipped = kube_prometheus.find("Alertmanager", "main")
+    assert {k: v for k, v in spec.items() if not k.startswith("alertmanagerConfig")} == shipped["spec"]
+    secret = copy.deepcopy(kube_prometheus.find("Secret", SECRET))
+    select_team_routes(secret, namespaces=("hello",))
+    assert secret == kube_prometheus.find("Secret", SECRET)
+
+
+def test_team_namespaces_reach_none_of_the_platform_receivers(upstream):
+    config = alertmanager_config(upstream, alerting(ROUTED), ("hello", "shop"))
+    routes = config["route"]["routes"]
+    # After upstream's kept routes, before the settings' routes: a critical alert of a team
+    # namespace does not page the platform's oncall either.
+    assert routes[2:4] == [
+        {"receiver": "null", "matchers": ['namespace="hello"']},
+        {"receiver": "null", "matchers": ['namespace="shop"']},
+    ]
+    assert routes[4:] == ROUTED_CONFIG["route"]["routes"][2:]
+    assert alertmanager_config(upstream, alerting(ROUTED)) == ROUTED_CONFIG
+
+
+def operator_generated(config: dict, namespace: str, receiver: str) -> dict:
+    """What prometheus-operator makes of `config` with one team's AlertmanagerConfig (receiver
+    webhook), as v0.85.0's pkg/alertmanager/amcfg.go makes it: the team's route first, with the
+    `namespace="<ns>"` matcher of OnNamespace and `continue: true`; its receiver named
+    `<namespace>/<config>/<receiver>`. The e2e tier runs amtool on the real operator's output."""
+    generated = copy.deepcopy(config)
+    name = f"{namespace}/orders/{receiver}"
+    team = {"receiver": name, "matchers": [f'namespace="{namespace}"'], "continue": True}
+    generated["route"]["routes"].insert(0, team)
+    generated["receivers"].append({"name": name, "webhook_configs": [{"url": "https://team.example/"}]})
+    return generated
+
+
+@pytest.fixture(scope="module")
+def team_file(upstream, tmp_path_factory):
+    config = operator_generated(alertmanager_config(upstream, alerting(ROUTED), ("hello",)), "hello", "team")
+    path = write(tmp_path_factory.mktemp("team"), config)
+    result = check_config(path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return path
+
+
+@pytest.mark.parametrize(
+    "labels, expected",
+    [
+        # The team's namespace: the team's receiver, and on to a receiver that notifies no one.
+        (["alertname=AppTargetDown", "severity=critical", "namespace=hello"], "hello/orders/team,null"),
+        (["alertname=KubePodCrashLooping", "severity=warning", "namespace=hello"], "hello/orders/team,null"),
+        # Another namespace: the platform's routes, never the team.
+        (["alertname=AppTargetDown", "severity=critical", "namespace=other"], "oncall"),
+        (["alertname=NodeClockNotSynchronising", "severity=warning", "namespace=other"], "ops-slack"),
+        # Watchdog comes from the stack's namespace: upstream's route, as before.
+        (["alertname=Watchdog", "severity=none", "namespace=monitoring"], "Watchdog"),
+    ],
+)
+def test_a_team_route_sees_its_namespace_and_the_platform_the_others(labels, expected, team_file):
+    result = route(team_file, labels, expected)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == expected

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from pks_monitoring.components.app_monitor import AppMonitorArgs, apps_to_monitor
-from pks_monitoring.settings import Settings, SettingsError
+from pks_monitoring.components.app_monitor import AppMonitorArgs, apps_to_monitor, team_namespaces
+from pks_monitoring.settings import Settings, SettingsError, plain_text_secrets
 from tests.helpers.settings import BASE, assert_one_line_error
 
 APPS = "pks-monitoring:apps"
+DEMO = "pks-monitoring:demoApp"
 HELLO = {"name": "hello-pks", "namespace": "hello", "selector": {"app": "hello-pks"}, "port": "http"}
 
 
@@ -224,3 +225,48 @@ def test_the_demo_app_may_not_share_the_stack_namespace(base):
         "the demo app creates namespace hello, which is the stack's",
     )
     Settings.from_raw({**base, "pks-monitoring:kubePrometheus": stack})  # without the demo app: fine
+
+
+# --- a team's own receiver (apps[].receiver, demoApp.receiver) -----------------------------------
+
+TEAM_HOOK = {"name": "team", "type": "webhook", "url": "https://hooks.example/team-MARKER"}
+
+
+def test_an_app_receiver_is_an_alertmanager_receiver_and_reaches_the_app_monitor(base):
+    settings = Settings.from_raw(
+        {**base, APPS: [{**HELLO, "name": "orders", "receiver": TEAM_HOOK}], DEMO: {"enabled": True}}
+    )
+    orders, demo = apps_to_monitor(settings)
+    assert demo.receiver is None and team_namespaces((orders, demo)) == ("hello",)
+    args = AppMonitorArgs.from_settings(orders, {"namespace": "monitoring", "name": "p"}, "Endpoints")
+    assert args.receiver is not None and args.receiver.url is not None
+    assert (args.receiver.type, args.receiver.url.get_secret_value()) == ("webhook", TEAM_HOOK["url"])
+
+
+def test_the_demo_app_takes_a_receiver_too(base):
+    settings = Settings.from_raw({**base, DEMO: {"enabled": True, "receiver": TEAM_HOOK}})
+    (demo,) = apps_to_monitor(settings)
+    assert demo.receiver is not None and demo.receiver.name == "team"
+    assert team_namespaces((demo,)) == ("hello",)
+
+
+@pytest.mark.parametrize(
+    "receiver, key, words",
+    [
+        ({"name": "team", "type": "webhook"}, f"{APPS}[0].receiver", "receiver type webhook needs url"),
+        ({**TEAM_HOOK, "type": "teams"}, f"{APPS}[0].receiver.type", "'slack', 'webhook'"),
+        ({**TEAM_HOOK, "channel": "#x"}, f"{APPS}[0].receiver", "channel is not a setting of receiver type"),
+        ({**TEAM_HOOK, "url": "ftp://x"}, f"{APPS}[0].receiver.url", "not an http(s) URL"),
+    ],
+)
+def test_a_bad_app_receiver_is_one_line_naming_it(base, receiver, key, words):
+    message = assert_one_line_error({**base, APPS: [{**HELLO, "receiver": receiver}]}, key, words)
+    assert "MARKER" not in message
+
+
+def test_an_app_receiver_secret_in_plain_text_is_refused():
+    raw = {**BASE, APPS: [{**HELLO, "receiver": TEAM_HOOK}], DEMO: {"enabled": True, "receiver": TEAM_HOOK}}
+    assert [line.partition(": a secret")[0] for line in plain_text_secrets(raw, set())] == [
+        f"{APPS}[0].receiver.url",
+        f"{DEMO}.receiver.url",
+    ]
