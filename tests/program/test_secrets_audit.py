@@ -623,11 +623,26 @@ def with_value(stack: dict[str, Any], path: tuple[str, ...], value: Any) -> dict
     if not inside:
         stack[key] = value
         return stack
-    container = stack[key]
-    for index, part in enumerate(inside[:-1]):
-        container = next(i for i in container if inside[index + 1] in i) if part == "[]" else container[part]
-    container[inside[-1]] = value
+    if not _set(stack[key], inside, value):  # a setting the stack leaves out (COVERED_BY_TEAM)
+        container = stack[key]
+        for index, part in enumerate(inside[:-1]):
+            container = next(i for i in container if inside[index + 1] in i) if part == "[]" else container[part]
+        container[inside[-1]] = value
     return stack
+
+
+def _set(container: Any, path: tuple[str, ...], value: Any) -> bool:
+    """Sets `value` at `path` where it is set already (for `[]`, in the first list item that holds
+    the rest of the path); False when nothing holds it."""
+    part, rest = path[0], path[1:]
+    if part == "[]":
+        return any(_set(item, rest, value) for item in container)
+    if not isinstance(container, dict) or part not in container:
+        return False
+    if not rest:
+        container[part] = value
+        return True
+    return _set(container[part], rest, value)
 
 
 @pytest.mark.parametrize("path", SECRET_SETTINGS, ids=lambda path: ".".join(p for p in path if p != "[]"))
