@@ -626,7 +626,9 @@ def with_value(stack: dict[str, Any], path: tuple[str, ...], value: Any) -> dict
     if not _set(stack[key], inside, value):  # a setting the stack leaves out (COVERED_BY_TEAM)
         container = stack[key]
         for index, part in enumerate(inside[:-1]):
-            container = next(i for i in container if inside[index + 1] in i) if part == "[]" else container[part]
+            container = (
+                next(i for i in container if inside[index + 1] in i) if part == "[]" else container[part]
+            )
         container[inside[-1]] = value
     return stack
 
