@@ -506,16 +506,6 @@ def test_the_operator_takes_the_team_route_into_a_valid_config(live, tmp_path):
     assert check.returncode == 0, check.stdout + check.stderr
 
 
-def post_alert(live: Live, **labels: str) -> None:
-    """An alert straight to the played Alertmanager, as Prometheus would send it."""
-    body = json.dumps([{"labels": labels, "annotations": {"summary": "posted by the e2e test"}}]).encode()
-    request = urllib.request.Request(
-        f"{live.alertmanager}/api/v2/alerts", data=body, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
-
-
 def paths_of(live: Live, alertname: str) -> set[str]:
     """The webhook paths the notifications holding `alertname` went to."""
     return {
@@ -563,17 +553,3 @@ def test_app_target_down_reaches_the_team_not_the_platform_and_watchdog_no_one(l
     config = yaml.safe_load(get_json(f"{live.alertmanager}/api/v2/status")["config"]["original"])
     assert [r for r in config["receivers"] if r["name"] == "Watchdog"] == [{"name": "Watchdog"}]
     assert paths_of(live, "Watchdog") == set()
-
-
-def test_an_alert_of_another_namespace_reaches_the_platform_not_the_team(live):
-    # The same alert in the team's namespace and in another: each reaches its own receiver only.
-    post_alert(live, alertname="E2eRouted", severity="warning", namespace="other")
-    post_alert(live, alertname="E2eRoutedTeam", severity="warning", namespace=DEMO.namespace)
-    wait(lambda: paths_of(live, "E2eRouted") and paths_of(live, "E2eRoutedTeam"), "both notified", 3 * ROUND)
-    time.sleep(5)  # a second notification (the other receiver) would come at the same flush
-    assert paths_of(live, "E2eRouted") == {live.webhook_path}
-    assert paths_of(live, "E2eRoutedTeam") == {live.team_path}
-    [other] = [
-        a for a in get_json(f"{live.alertmanager}/api/v2/alerts") if a["labels"]["alertname"] == "E2eRouted"
-    ]
-    assert other["receivers"] == [{"name": "platform"}]
