@@ -19,7 +19,7 @@ from pks_monitoring.offline.render import RENDER_MARK, UnsafeRender, diff, main,
 from pks_monitoring.settings import MANIFESTS_ENV, PROJECT_ROOT, SECRET_PLACEHOLDER
 from tests.helpers.diffs import changed_files, changed_lines
 from tests.helpers.schemas import validate_core
-from tests.helpers.settings import PINNED_MANIFESTS, SECURE
+from tests.helpers.settings import RELEASE, RELEASE_MANIFESTS, SECURE
 
 # Whole-program runs, renders or real tools: left out of `pytest -m "not slow"`.
 pytestmark = pytest.mark.slow
@@ -119,7 +119,8 @@ def test_namespace_change_shows_everywhere_and_only_as_the_namespace(dev_render,
     stack = write_stack(
         {
             "pks-monitoring:kubePrometheus": {
-                "manifests": PINNED_MANIFESTS,
+                "manifests": RELEASE_MANIFESTS,  # the release the dev render runs under test
+                "release": RELEASE,
                 "namespace": "observability",
             }
         }
