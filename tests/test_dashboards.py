@@ -52,6 +52,7 @@ from tests.helpers.dashboards import (
 )
 from tests.helpers.manifests import kinds, manifest, names, values
 from tests.helpers.micrometer import APP, FIXTURE, scaled
+from tests.helpers.prometheus_tools import missing
 from tests.helpers.schemas import validate_core
 from tests.helpers.settings import one_line_error
 
@@ -304,7 +305,7 @@ def test_only_regular_files_are_read(tmp_path):
     try:
         os.mknod(tmp_path / "zero.json", 0o600 | stat.S_IFCHR, os.makedev(1, 5))  # /dev/zero
     except PermissionError:
-        pytest.skip("no permission to create a device node here")
+        missing("no permission to create a device node here")
     one_line_error(lambda: load_dashboards(tmp_path), str(tmp_path / "zero.json"), "not a regular file")
 
 
